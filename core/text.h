@@ -1,0 +1,24 @@
+// UTF-8 text helpers (utf8proc). Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace baofeed::text {
+
+bool is_valid_utf8(std::string_view s);
+
+// NFC normalisation. Invalid UTF-8 sequences are replaced by U+FFFD first.
+std::string nfc(std::string_view s);
+
+// Collapses every run of Unicode white space (including U+00A0 and zero-width spaces) to one
+// ASCII space and trims both ends.
+std::string collapse_whitespace(std::string_view s);
+
+// nfc + collapse_whitespace: the form of every stored text field.
+std::string clean(std::string_view s);
+
+// True when s has no character other than white space.
+bool is_blank(std::string_view s);
+
+}  // namespace baofeed::text

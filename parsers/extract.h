@@ -1,0 +1,33 @@
+// Page -> Article, driven by a site's SiteRules. Pure function of its inputs; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/article.h"
+
+namespace baofeed::parsers {
+
+struct Extraction {
+    bool ok = false;
+    std::string error;  // why not ok: "no title", "no body", ...
+    // Filled: title, author, published, modified, lead, body, images, videos. Not filled:
+    // canonical_url, urls, site (the caller knows them).
+    Article article;
+    // rel=canonical, else og:url, resolved against the page URL; "" if the page declares none.
+    std::string declared_canonical;
+    // Further pages of a split article (rules.next_page), absolute, in order, excluding page_url.
+    std::vector<std::string> next_pages;
+};
+
+// REQUIRES: html is UTF-8. page_url is the final URL the page was fetched from (after redirects);
+// relative links resolve against it, or against <base href> when the page has one.
+// Fields whose rule is empty fall back to page metadata: title from og:title / <h1> / <title>,
+// published and modified from article:*_time meta, JSON-LD NewsArticle, <time datetime>.
+Extraction extract_article(std::string_view html, std::string_view page_url, const SiteRules& rules);
+
+// Appends the body paragraphs and images of a further page to `into` (split articles).
+void append_page(Extraction& into, const Extraction& page);
+
+}  // namespace baofeed::parsers

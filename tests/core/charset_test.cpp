@@ -1,0 +1,184 @@
+#include "core/charset.h"
+
+#include <fstream>
+#include <iconv.h>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+
+namespace baofeed::charset {
+namespace {
+
+const std::string kReplacement = "\xEF\xBF\xBD";
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in.good()) << path;
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// UTF-8 -> `to` with glibc iconv. For WINDOWS-1258 glibc encodes like Windows: letters the code
+// page lacks become a base letter plus a combining tone mark (e.g. "ệ" -> "ê" + 0xF2).
+std::string encode(const std::string& utf8, const char* to) {
+    struct Closer {
+        void operator()(void* cd) const { iconv_close(static_cast<iconv_t>(cd)); }
+    };
+    iconv_t raw = iconv_open(to, "UTF-8");
+    EXPECT_NE(raw, reinterpret_cast<iconv_t>(-1)) << to;
+    std::unique_ptr<void, Closer> cd(raw);
+    std::string out(utf8.size() * 4 + 16, '\0');
+    char* in = const_cast<char*>(utf8.data());
+    std::size_t in_left = utf8.size();
+    char* o = out.data();
+    std::size_t o_left = out.size();
+    EXPECT_NE(iconv(raw, &in, &in_left, &o, &o_left), static_cast<std::size_t>(-1)) << to;
+    iconv(raw, nullptr, nullptr, &o, &o_left);
+    out.resize(out.size() - o_left);
+    return out;
+}
+
+const std::string kViet = "Việt Nam: Bắc Kạn, Thái Nguyên, sông Lô, rét đậm, thuỷ văn";
+
+TEST(CharsetFixture, DecodesRealWindows1258PageFromMetaDeclaration) {
+    const std::string bytes =
+        read_file(BAOFEED_SOURCE_DIR "/tests/core/data/baosonglo_bac_bo_ret_dam.cp1258.html");
+    ASSERT_FALSE(text::is_valid_utf8(bytes));
+    // The fixture server sends plain "text/html"; only <meta http-equiv> names the charset.
+    EXPECT_EQ(declared_charset(bytes, "text/html"), "windows-1258");
+    const std::string page = to_utf8(bytes, "text/html");
+    EXPECT_TRUE(text::is_valid_utf8(page));
+    EXPECT_EQ(page, text::nfc(page));
+    EXPECT_EQ(page.find(kReplacement), std::string::npos);
+
+    const auto truth = nlohmann::json::parse(read_file(
+        BAOFEED_FIXTURES_DIR
+        "/sites/baosonglo/expected/bac_bo_ret_dam_vung_nui_co_noi_ret_hai_tu_ngay_25_12.json"));
+    for (const std::string field : {"title", "lead"}) {
+        const auto want = truth.at(field).get<std::string>();
+        EXPECT_NE(page.find(want), std::string::npos) << field << ": " << want;
+    }
+    for (const auto& paragraph : truth.at("body")) {
+        const auto want = paragraph.get<std::string>();
+        EXPECT_NE(page.find(want), std::string::npos) << want;
+    }
+}
+
+TEST(CharsetWindows1258, ComposesCombiningToneMarksToNfc) {
+    const std::string bytes = encode(kViet, "WINDOWS-1258");
+    ASSERT_NE(bytes.find('\xF2'), std::string::npos);  // the dot below went out as a combining mark
+    EXPECT_EQ(to_utf8(bytes, "text/html; charset=windows-1258"), kViet);
+}
+
+TEST(CharsetWindows1258, AcceptsEveryLabelAlias) {
+    const std::string bytes = encode(kViet, "WINDOWS-1258");
+    for (const char* ct : {"text/html; charset=cp1258", "text/html;charset=\"Windows-1258\"",
+                           "text/html; charset=x-cp1258", "text/html; CHARSET = windows-1258 "}) {
+        EXPECT_EQ(to_utf8(bytes, ct), kViet) << ct;
+    }
+}
+
+TEST(CharsetPolicy, ValidUtf8PassesThroughDespiteWrongLabel) {
+    EXPECT_EQ(to_utf8(kViet, "text/html; charset=windows-1252"), kViet);
+    EXPECT_EQ(to_utf8("<meta charset=\"windows-1258\">" + kViet, ""),
+              "<meta charset=\"windows-1258\">" + kViet);
+}
+
+TEST(CharsetPolicy, ValidUtf8IsNormalisedToNfc) {
+    EXPECT_EQ(to_utf8("Vi\x65\xCC\x82\xCC\xA3t", "text/html"), "Vi\xE1\xBB\x87t");
+}
+
+TEST(CharsetPolicy, StripsUtf8Bom) {
+    EXPECT_EQ(to_utf8("\xEF\xBB\xBF" + kViet, "text/html; charset=windows-1252"), kViet);
+}
+
+TEST(CharsetPolicy, DecodesUtf16ByBom) {
+    const std::string le = encode(kViet, "UTF-16LE");
+    const std::string be = encode(kViet, "UTF-16BE");
+    EXPECT_EQ(to_utf8("\xFF\xFE" + le, "text/html; charset=utf-8"), kViet);
+    EXPECT_EQ(to_utf8("\xFE\xFF" + be, ""), kViet);
+}
+
+TEST(CharsetPolicy, HttpHeaderWinsOverMeta) {
+    const std::string bytes = "<meta charset=\"windows-1258\"><p>" + encode("café", "ISO-8859-1");
+    EXPECT_EQ(declared_charset(bytes, "text/html; charset=ISO-8859-1"), "iso-8859-1");
+    EXPECT_EQ(to_utf8(bytes, "text/html; charset=ISO-8859-1"),
+              "<meta charset=\"windows-1258\"><p>café");
+}
+
+TEST(CharsetPolicy, ReadsMetaCharsetAndHttpEquiv) {
+    const std::string body = encode(kViet, "WINDOWS-1258");
+    EXPECT_EQ(to_utf8("<html><head><meta charset=windows-1258>" + body, "text/html"),
+              "<html><head><meta charset=windows-1258>" + kViet);
+    const std::string equiv =
+        "<META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=Windows-1258'>";
+    EXPECT_EQ(declared_charset(equiv, ""), "windows-1258");
+    EXPECT_EQ(to_utf8(equiv + body, ""), equiv + kViet);
+}
+
+TEST(CharsetPolicy, IgnoresMetaBeyondTheScanWindow) {
+    const std::string late = std::string(3000, ' ') + "<meta charset=\"windows-1258\">";
+    EXPECT_EQ(declared_charset(late, ""), "");
+}
+
+TEST(CharsetPolicy, ReadsXmlDeclaration) {
+    const std::string decl = "<?xml version=\"1.0\" encoding=\"windows-1258\"?>";
+    EXPECT_EQ(declared_charset(decl + "<rss/>", ""), "windows-1258");
+    EXPECT_EQ(to_utf8(decl + encode(kViet, "WINDOWS-1258"), "application/rss+xml"), decl + kViet);
+}
+
+TEST(CharsetPolicy, FallsBackToWindows1252) {
+    EXPECT_EQ(to_utf8("caf\xE9 \x93quoted\x94 \x80", ""), "café “quoted” €");
+}
+
+TEST(CharsetPolicy, UnknownLabelFallsThroughToNextRule) {
+    const std::string bytes = "<meta charset=\"windows-1258\">" + encode(kViet, "WINDOWS-1258");
+    EXPECT_EQ(to_utf8(bytes, "text/html; charset=no-such-charset"),
+              "<meta charset=\"windows-1258\">" + kViet);
+    EXPECT_EQ(to_utf8("caf\xE9", "text/html; charset=\"bad label; rm -rf\""), "café");
+}
+
+TEST(CharsetPolicy, DeclaredUtf8WithBadBytesGetsReplacementCharacters) {
+    EXPECT_EQ(to_utf8("ok \xFF end", "text/html; charset=utf-8"), "ok " + kReplacement + " end");
+}
+
+TEST(CharsetPolicy, UndecodableBytesBecomeReplacementCharacters) {
+    // 0x81 is unassigned in windows-1252 (glibc rejects it).
+    const std::string out = to_utf8(
+        "a\x81"
+        "b\xE9",
+        "text/html; charset=windows-1252");
+    EXPECT_EQ(out, "a" + kReplacement + "bé");
+    // Truncated UTF-16 input.
+    EXPECT_TRUE(
+        text::is_valid_utf8(to_utf8("\xFF\xFE"
+                                    "a\0b",
+                                    "")));
+}
+
+TEST(CharsetPolicy, DecodesOtherVietnameseCodePages) {
+    EXPECT_EQ(to_utf8(encode(kViet, "VISCII"), "text/html; charset=viscii"), kViet);
+    EXPECT_EQ(to_utf8(encode(kViet, "TCVN5712-1"), "text/html; charset=tcvn"), kViet);
+}
+
+TEST(CharsetPolicy, NeverThrowsOnGarbage) {
+    std::string all;
+    for (int i = 0; i < 256; ++i) {
+        all.push_back(static_cast<char>(i));
+    }
+    for (const char* ct : {"", "text/html; charset=", "text/html; charset=utf-16",
+                           "text/html; charset=windows-1258", ";;;=", "charset=x"}) {
+        std::string out;
+        EXPECT_NO_THROW(out = to_utf8(all, ct)) << ct;
+        EXPECT_TRUE(text::is_valid_utf8(out)) << ct;
+    }
+    EXPECT_EQ(to_utf8("", ""), "");
+    EXPECT_EQ(declared_charset("", ""), "");
+}
+
+}  // namespace
+}  // namespace baofeed::charset

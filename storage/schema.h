@@ -1,0 +1,44 @@
+// The article database schema: per-connection settings and migrations keyed by
+// PRAGMA user_version. Internal to storage/.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "storage/sqlite.h"
+
+namespace baofeed::storage {
+
+// One schema step: SQL that takes a database from version - 1 to `version`.
+struct Migration {
+    int version;
+    std::string_view sql;
+};
+
+// The program's migrations, in order; versions are 1, 2, 3, ... without gaps.
+std::span<const Migration> migrations();
+
+// The version the program's migrations lead to.
+int latest_version();
+
+// Settings that do not persist in the file and must be set on every connection:
+// busy_timeout=10000 ms, foreign_keys=ON, journal_mode=WAL (persistent, but set every time so a
+// new file gets it), synchronous=NORMAL. Throws StorageError when WAL cannot be enabled on a
+// file (":memory:" databases keep their in-memory journal).
+void configure_connection(Database& db);
+
+// PRAGMA user_version.
+int user_version(Database& db);
+
+// Applies every migration whose version is above the file's, in order, each in its own
+// IMMEDIATE transaction that also sets user_version, so a failure leaves the file at the last
+// completed version. Safe against another connection migrating the same file concurrently (the
+// version is re-read under the write lock). Throws StorageError when the file's version is
+// newer than the last migration ("schema version N is newer than this program's M").
+// REQUIRES: `steps` sorted by version, starting at 1, without gaps. Returns the final version.
+int apply_migrations(Database& db, std::span<const Migration> steps);
+
+// apply_migrations(db, migrations()).
+int migrate(Database& db);
+
+}  // namespace baofeed::storage

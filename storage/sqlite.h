@@ -1,0 +1,145 @@
+// Thin RAII layer over the SQLite C API. Internal to storage/: nothing outside this folder should
+// include it. Every failure throws StorageError("storage: <path>: <sqlite message> (<context>)").
+// Thread use: a Database and its Statements belong to one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sqlite3.h>
+
+namespace baofeed::storage {
+
+struct SqliteCloser {
+    void operator()(sqlite3* db) const noexcept;  // sqlite3_close_v2: safe with live statements
+};
+struct SqliteFinalizer {
+    void operator()(sqlite3_stmt* stmt) const noexcept;
+};
+using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
+using StatementHandle = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+
+inline constexpr int kOpenReadWriteCreate = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+class Statement;
+
+// "storage: <path>: <reason> (<context>)": the text of every StorageError from this module.
+std::string storage_message(std::string_view path, std::string_view reason,
+                            std::string_view context);
+
+// One connection. Not copyable and not movable: Statements keep a pointer to their Database,
+// so a Database must outlive every Statement prepared from it.
+class Database {
+  public:
+    // `flags` are SQLITE_OPEN_* values. Throws StorageError when the file cannot be opened.
+    explicit Database(std::string path, int flags = kOpenReadWriteCreate);
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    // Runs one or more SQL statements that return no rows of interest.
+    void exec(std::string_view sql);
+
+    // Compiles exactly one SQL statement (trailing white space allowed).
+    Statement prepare(std::string_view sql);
+
+    // First column of the first row of `sql` as an integer (e.g. "PRAGMA user_version").
+    // Throws StorageError when there is no row.
+    std::int64_t query_int(std::string_view sql);
+    // Same, as text (NULL reads as "").
+    std::string query_text(std::string_view sql);
+
+    // True while no explicit transaction is open.
+    bool autocommit() const noexcept;
+
+    const std::string& path() const noexcept { return path_; }
+    sqlite3* handle() const noexcept { return db_.get(); }
+
+    // Builds the StorageError for the connection's latest failure.
+    [[noreturn]] void fail(std::string_view context) const;
+
+  private:
+    std::string path_;
+    SqliteHandle db_;
+};
+
+// One prepared statement. Bind indexes start at 1; column indexes start at 0. Text and blobs are
+// bound with explicit lengths and SQLITE_TRANSIENT (copied), so the arguments may die right after
+// the bind call. Movable, not copyable. REQUIRES: the Database outlives it.
+class Statement {
+  public:
+    Statement(Database& db, StatementHandle stmt) : db_(&db), stmt_(std::move(stmt)) {}
+    Statement(Statement&&) noexcept = default;
+    Statement& operator=(Statement&&) noexcept = default;
+
+    void bind(int index, std::string_view text);
+    void bind(int index, const char* text) { bind(index, std::string_view(text)); }
+    void bind(int index, std::int64_t value);
+    void bind(int index, std::optional<std::int64_t> value);  // nullopt -> NULL
+    void bind_null(int index);
+    void bind_blob(int index, std::span<const std::byte> bytes);
+
+    // Runs to the next row: true when a row is available, false when done.
+    bool step();
+    // Steps until done (for statements whose rows do not matter).
+    void run();
+
+    bool column_is_null(int column) const;
+    std::int64_t column_int64(int column) const;
+    std::optional<std::int64_t> column_optional_int64(int column) const;  // NULL -> nullopt
+    std::string column_text(int column) const;                            // NULL -> ""
+    std::vector<std::byte> column_blob(int column) const;
+
+    // Makes the statement runnable again and ends its implicit read, keeping the bindings.
+    // Never throws: the error of a failed step was already reported by step().
+    void reset() noexcept;
+    void clear_bindings() noexcept;
+
+    std::string_view sql() const noexcept;
+
+  private:
+    [[noreturn]] void fail(std::string_view what) const;
+
+    Database* db_;
+    StatementHandle stmt_;
+};
+
+// Resets and clears a statement now, and resets it again at scope exit, so a cached statement
+// never holds a read transaction open after it has been used (even when an exception leaves).
+class ScopedReset {
+  public:
+    explicit ScopedReset(Statement& stmt) noexcept : stmt_(stmt) {
+        stmt_.reset();
+        stmt_.clear_bindings();
+    }
+    ~ScopedReset() { stmt_.reset(); }
+    ScopedReset(const ScopedReset&) = delete;
+    ScopedReset& operator=(const ScopedReset&) = delete;
+
+  private:
+    Statement& stmt_;
+};
+
+// BEGIN IMMEDIATE on construction (takes the write lock now, waiting up to busy_timeout, so a
+// read never has to be upgraded later). The destructor rolls back unless commit() succeeded;
+// it never throws. REQUIRES: the Database outlives it; no other transaction is open.
+class Transaction {
+  public:
+    explicit Transaction(Database& db);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+    void commit();
+
+  private:
+    Database& db_;
+    bool done_ = false;
+};
+
+}  // namespace baofeed::storage

@@ -1,0 +1,353 @@
+#include "storage/article_store.h"
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "storage/sqlite.h"
+#include "storage/temp_dir.h"
+
+namespace baofeed::storage {
+namespace {
+
+using std::chrono::seconds;
+using testing::TempDir;
+
+Timestamp at(std::int64_t unix_seconds) {
+    return Timestamp(seconds(unix_seconds));
+}
+
+Article make_article(const std::string& url, const std::string& site = "baodanang") {
+    Article a;
+    a.canonical_url = url;
+    a.urls = {url};
+    a.site = site;
+    a.title = "Tiêu đề " + url;
+    a.author = "Nguyễn Văn A";
+    a.published = at(1'734'842'400);
+    a.modified = at(1'734'846'000);
+    a.lead = "Sáng 22/12, UBND thành phố Đà Nẵng tổ chức lễ khánh thành.";
+    a.body = {"Đoạn một.", "Đoạn hai với \"ngoặc kép\" và \\ gạch.", "Ba"};
+    a.images = {{"https://img.example.vn/1.jpg", "Ảnh: Quang cảnh buổi lễ"},
+                {"https://img.example.vn/2.jpg", ""}};
+    a.videos = {{"https://www.youtube.com/embed/xyz", "https://img.example.vn/p.jpg", "Clip"}};
+    return a;
+}
+
+std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored) {
+    std::vector<std::string> out;
+    for (const StoredArticle& s : stored) {
+        out.push_back(s.article.canonical_url);
+    }
+    return out;
+}
+
+TEST(ArticleStore, RoundTripsEveryFieldOfAnArticle) {
+    ArticleStore store(":memory:");
+    const Article article = make_article("https://baodanang.vn/a-1.html");
+    ASSERT_EQ(store.save({article}, at(1'800'000'000)),
+              std::vector<SaveResult>{SaveResult::inserted});
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    EXPECT_EQ(stored[0].article, article);
+    EXPECT_EQ(stored[0].first_seen, at(1'800'000'000));
+    EXPECT_EQ(stored[0].updated, at(1'800'000'000));
+}
+
+TEST(ArticleStore, RoundTripsEmptyFieldsAndMissingDates) {
+    ArticleStore store(":memory:");
+    Article article;
+    article.canonical_url = "https://baoquangnam.vn/b.html";
+    article.site = "baoquangnam";
+    // no urls given: the canonical URL is still recorded
+    store.save({article}, at(100));
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    Article expected = article;
+    expected.urls = {article.canonical_url};
+    EXPECT_EQ(stored[0].article, expected);
+    EXPECT_FALSE(stored[0].article.published.has_value());
+    EXPECT_FALSE(stored[0].article.modified.has_value());
+    EXPECT_TRUE(store.knows_url(article.canonical_url));
+}
+
+TEST(ArticleStore, ReportsInsertedThenUnchangedThenUpdated) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://baodanang.vn/a.html");
+    EXPECT_EQ(store.save({article}, at(1000))[0], SaveResult::inserted);
+    EXPECT_EQ(store.save({article}, at(2000))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.list(std::nullopt, 0)[0].updated, at(1000));
+
+    article.title += " (cập nhật)";
+    EXPECT_EQ(store.save({article}, at(3000))[0], SaveResult::updated);
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    EXPECT_EQ(stored[0].article.title, article.title);
+    EXPECT_EQ(stored[0].first_seen, at(1000));
+    EXPECT_EQ(stored[0].updated, at(3000));
+}
+
+TEST(ArticleStore, ChangingAnyContentFieldCountsAsAnUpdate) {
+    const std::vector<std::pair<std::string, std::function<void(Article&)>>> edits = {
+        {"title", [](Article& a) { a.title = "Khác"; }},
+        {"author", [](Article& a) { a.author = ""; }},
+        {"published", [](Article& a) { a.published.reset(); }},
+        {"modified", [](Article& a) { a.modified = at(5); }},
+        {"lead", [](Article& a) { a.lead += "."; }},
+        {"body split",
+         [](Article& a) {
+             a.body = {"Đoạn một.Đoạn hai", "Ba"};
+         }},
+        {"body order", [](Article& a) { std::swap(a.body[0], a.body[1]); }},
+        {"image caption", [](Article& a) { a.images[1].caption = "Mới"; }},
+        {"image dropped", [](Article& a) { a.images.pop_back(); }},
+        {"video poster", [](Article& a) { a.videos[0].poster = ""; }},
+    };
+    for (const auto& [name, edit] : edits) {
+        ArticleStore store(":memory:");
+        Article article = make_article("https://baodanang.vn/a.html");
+        store.save({article}, at(1));
+        edit(article);
+        EXPECT_EQ(store.save({article}, at(2))[0], SaveResult::updated) << name;
+        EXPECT_EQ(store.list(std::nullopt, 0)[0].article, article) << name;
+    }
+}
+
+TEST(ArticleStore, NewAliasesAloneDoNotCountAsAnUpdate) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://baodanang.vn/a.html");
+    store.save({article}, at(1));
+    article.urls.push_back("https://baodanang.vn/a.html?utm_source=fb");
+    EXPECT_EQ(store.save({article}, at(2))[0], SaveResult::unchanged);
+}
+
+TEST(ArticleStore, AliasesCollapseIntoOneRecordAndAreAllKnown) {
+    ArticleStore store(":memory:");
+    const std::string canonical = "https://baodanang.vn/a.html";
+    Article first = make_article(canonical);
+    first.urls = {"https://m.baodanang.vn/a.html", canonical};
+    Article second = make_article(canonical);
+    second.urls = {"https://baodanang.vn/a.html?zarsrc=1", "https://m.baodanang.vn/a.html"};
+    store.save({first}, at(10));
+    store.save({second}, at(20));
+
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    const std::vector<std::string> expected = {canonical, "https://m.baodanang.vn/a.html",
+                                               "https://baodanang.vn/a.html?zarsrc=1"};
+    EXPECT_EQ(stored[0].article.urls, expected);
+    for (const std::string& url : expected) {
+        EXPECT_TRUE(store.knows_url(url)) << url;
+    }
+    EXPECT_FALSE(store.knows_url("https://baodanang.vn/b.html"));
+    EXPECT_FALSE(store.knows_url(""));
+}
+
+TEST(ArticleStore, AliasesFirstSeenTogetherAreOrderedByUrl) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://x.vn/m");
+    article.urls = {"https://x.vn/z", "https://x.vn/m", "https://x.vn/a"};
+    store.save({article}, at(1));
+    const std::vector<std::string> expected = {"https://x.vn/m", "https://x.vn/a",
+                                               "https://x.vn/z"};
+    EXPECT_EQ(store.list(std::nullopt, 0)[0].article.urls, expected);
+}
+
+TEST(ArticleStore, AnAliasStaysWithTheRecordThatClaimedItFirst) {
+    ArticleStore store(":memory:");
+    Article a = make_article("https://x.vn/a");
+    a.urls = {"https://x.vn/a", "https://x.vn/shared"};
+    Article b = make_article("https://x.vn/b");
+    b.urls = {"https://x.vn/b", "https://x.vn/shared"};
+    store.save({a, b}, at(1));
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 2U);
+    for (const StoredArticle& s : stored) {
+        const bool is_a = s.article.canonical_url == "https://x.vn/a";
+        EXPECT_EQ(s.article.urls.size(), is_a ? 2U : 1U) << s.article.canonical_url;
+    }
+}
+
+TEST(ArticleStore, ABatchMayNameTheSameCanonicalUrlTwice) {
+    ArticleStore store(":memory:");
+    Article a = make_article("https://x.vn/a");
+    Article a_alias = a;
+    a_alias.urls = {"https://x.vn/a?page=1"};
+    Article b = make_article("https://x.vn/b");
+    Article b_changed = b;
+    b_changed.lead = "Khác hẳn";
+    const auto results = store.save({a, a_alias, b, b_changed}, at(1));
+    const std::vector<SaveResult> expected = {SaveResult::inserted, SaveResult::unchanged,
+                                              SaveResult::inserted, SaveResult::updated};
+    EXPECT_EQ(results, expected);
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 2U);
+    EXPECT_TRUE(store.knows_url("https://x.vn/a?page=1"));
+    for (const StoredArticle& s : stored) {
+        if (s.article.canonical_url == "https://x.vn/b") {
+            EXPECT_EQ(s.article.lead, "Khác hẳn");
+        }
+    }
+}
+
+TEST(ArticleStore, ListsNewestFirstFallingBackToFirstSeenWithTiesByUrl) {
+    ArticleStore store(":memory:");
+    Article old_one = make_article("https://x.vn/old");
+    old_one.published = at(100);
+    Article newest = make_article("https://x.vn/newest");
+    newest.published = at(300);
+    Article undated = make_article("https://x.vn/undated");  // first_seen 200 decides
+    undated.published.reset();
+    Article tie_b = make_article("https://x.vn/tie-b");
+    tie_b.published = at(150);
+    Article tie_a = make_article("https://x.vn/tie-a");
+    tie_a.published = at(150);
+    store.save({old_one, newest, tie_b}, at(50));
+    store.save({undated, tie_a}, at(200));
+
+    const std::vector<std::string> expected = {"https://x.vn/newest", "https://x.vn/undated",
+                                               "https://x.vn/tie-a", "https://x.vn/tie-b",
+                                               "https://x.vn/old"};
+    EXPECT_EQ(canonical_urls(store.list(std::nullopt, 0)), expected);
+    EXPECT_EQ(canonical_urls(store.list(std::nullopt, 2)),
+              std::vector<std::string>(expected.begin(), expected.begin() + 2));
+    EXPECT_EQ(store.list(std::nullopt, 1000).size(), expected.size());
+}
+
+TEST(ArticleStore, ListsOneSiteWhenAsked) {
+    ArticleStore store(":memory:");
+    Article a1 = make_article("https://a.vn/1", "a");
+    a1.published = at(1);
+    Article a2 = make_article("https://a.vn/2", "a");
+    a2.published = at(2);
+    Article b1 = make_article("https://b.vn/1", "b");
+    b1.published = at(3);
+    store.save({a1, b1, a2}, at(10));
+    EXPECT_EQ(canonical_urls(store.list("a", 0)),
+              (std::vector<std::string>{"https://a.vn/2", "https://a.vn/1"}));
+    EXPECT_EQ(canonical_urls(store.list("a", 1)), std::vector<std::string>{"https://a.vn/2"});
+    EXPECT_EQ(canonical_urls(store.list("b", 0)), std::vector<std::string>{"https://b.vn/1"});
+    EXPECT_TRUE(store.list("c", 0).empty());
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 3U);
+}
+
+TEST(ArticleStore, ABatchIsAllOrNothing) {
+    ArticleStore store(":memory:");
+    Article good = make_article("https://x.vn/good");
+    Article bad = make_article("");
+    EXPECT_THROW(store.save({good, bad}, at(1)), std::invalid_argument);
+    EXPECT_TRUE(store.list(std::nullopt, 0).empty());
+    EXPECT_FALSE(store.knows_url("https://x.vn/good"));
+    Article no_site = make_article("https://x.vn/no-site", "");
+    EXPECT_THROW(store.save({good, no_site}, at(1)), std::invalid_argument);
+    EXPECT_TRUE(store.list(std::nullopt, 0).empty());
+    // The store is still usable afterwards.
+    EXPECT_EQ(store.save({good}, at(2))[0], SaveResult::inserted);
+}
+
+TEST(ArticleStore, ReopeningAFileKeepsTheData) {
+    TempDir dir;
+    const std::string path = dir.file("baofeed.db");
+    const Article article = make_article("https://x.vn/a");
+    {
+        ArticleStore store(path);
+        store.save({article}, at(7));
+    }
+    ArticleStore reopened(path);
+    EXPECT_EQ(reopened.schema_version(), ArticleStore::latest_schema_version());
+    const auto stored = reopened.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    EXPECT_EQ(stored[0].article, article);
+    EXPECT_EQ(reopened.save({article}, at(8))[0], SaveResult::unchanged);
+}
+
+TEST(ArticleStore, FileDatabasesRunInWalModeWithForeignKeys) {
+    TempDir dir;
+    const std::string path = dir.file("baofeed.db");
+    ArticleStore store(path);
+    store.save({make_article("https://x.vn/a")}, at(1));
+    Database check(path);
+    EXPECT_EQ(check.query_text("PRAGMA journal_mode"), "wal");  // persisted in the file
+    EXPECT_EQ(check.query_int("PRAGMA user_version"), ArticleStore::latest_schema_version());
+}
+
+TEST(ArticleStore, RefusesAFileFromANewerProgram) {
+    TempDir dir;
+    const std::string path = dir.file("future.db");
+    {
+        Database db(path);
+        db.exec("PRAGMA user_version = " +
+                std::to_string(ArticleStore::latest_schema_version() + 1));
+    }
+    try {
+        ArticleStore store(path);
+        FAIL() << "no exception";
+    } catch (const StorageError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("storage: " + path + ": ", 0), 0U) << e.what();
+    }
+}
+
+TEST(ArticleStore, AFileThatIsNotADatabaseIsAStorageError) {
+    TempDir dir;
+    const std::string path = dir.file("junk.db");
+    {
+        Database db(path);  // creates the file, then overwrite it with junk
+    }
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    const std::string junk(4096, 'x');
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+    EXPECT_THROW(ArticleStore store(path), StorageError);
+}
+
+TEST(ArticleStore, TwoStoresOnOneFileInterleaveWritesWithoutLosingAny) {
+    TempDir dir;
+    const std::string path = dir.file("shared.db");
+    ArticleStore first(path);
+    ArticleStore second(path);
+    first.save({make_article("https://x.vn/1")}, at(1));
+    EXPECT_TRUE(second.knows_url("https://x.vn/1"));
+    second.save({make_article("https://x.vn/2")}, at(2));
+    EXPECT_EQ(first.save({make_article("https://x.vn/2")}, at(3))[0], SaveResult::unchanged);
+    EXPECT_EQ(first.list(std::nullopt, 0).size(), 2U);
+}
+
+TEST(ArticleStore, TwoStoresOnTwoThreadsWriteConcurrentlyWithoutErrorsOrLostWrites) {
+    TempDir dir;
+    const std::string path = dir.file("shared.db");
+    constexpr int kPerThread = 40;
+    auto writer = [&path](const std::string& prefix, std::string* error) {
+        try {
+            ArticleStore store(path);
+            for (int i = 0; i < kPerThread; ++i) {
+                Article a = make_article("https://x.vn/" + prefix + std::to_string(i));
+                store.save({a}, at(i));
+                // Interleave reads, as the crawler does between saves.
+                store.knows_url(a.canonical_url);
+                store.list(std::nullopt, 5);
+            }
+        } catch (const std::exception& e) {
+            *error = e.what();
+        }
+    };
+    std::string error_a;
+    std::string error_b;
+    std::thread a(writer, "a", &error_a);
+    std::thread b(writer, "b", &error_b);
+    a.join();
+    b.join();
+    EXPECT_EQ(error_a, "");
+    EXPECT_EQ(error_b, "");
+    ArticleStore check(path);
+    EXPECT_EQ(check.list(std::nullopt, 0).size(), 2U * kPerThread);
+    EXPECT_EQ(check.list("baodanang", 0).size(), 2U * kPerThread);
+}
+
+}  // namespace
+}  // namespace baofeed::storage

@@ -19,7 +19,7 @@ struct FetcherOptions {
     long max_host_connections = 2;  // per host name; further transfers to it wait in a queue
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds total_timeout{60'000};
-    long low_speed_bytes_per_s = 100;  // abort a transfer slower than this ...
+    long low_speed_bytes_per_s = 100;         // abort a transfer slower than this ...
     std::chrono::seconds low_speed_time{20};  // ... for this long
     long max_redirects = 5;
 };
@@ -27,7 +27,7 @@ struct FetcherOptions {
 // REQUIRES: curl_global_init() has been called (main does it once).
 // Owns its io_context and curl multi handle; not copyable, not movable.
 class CurlFetcher final : public Fetcher {
-public:
+  public:
     explicit CurlFetcher(FetcherOptions options);
     ~CurlFetcher() override;
     CurlFetcher(const CurlFetcher&) = delete;
@@ -36,7 +36,7 @@ public:
     void submit(Request request, ResponseHandler on_done) override;
     void run() override;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -13,7 +13,7 @@ using ResponseHandler = std::function<void(Response)>;
 // handler runs on that thread, inside run(). A handler may submit() further requests; run()
 // returns once no transfer is queued or in flight.
 class Fetcher {
-public:
+  public:
     virtual ~Fetcher() = default;
     virtual void submit(Request request, ResponseHandler on_done) = 0;
     virtual void run() = 0;

@@ -20,24 +20,26 @@ enum class Outcome {
 
 const char* to_string(Outcome o);
 
+// Members without a default carry "{}": GCC 12 -Wmissing-field-initializers (in -Wextra) flags
+// designated initializers such as Request{.url = u} otherwise.
 struct Request {
-    std::string url;            // absolute http(s) URL
-    std::string etag;           // sent as If-None-Match when non-empty
-    std::string last_modified;  // sent as If-Modified-Since when non-empty
+    std::string url{};                             // absolute http(s) URL
+    std::string etag{};                            // sent as If-None-Match when non-empty
+    std::string last_modified{};                   // sent as If-Modified-Since when non-empty
     std::size_t max_bytes = std::size_t{8} << 20;  // decoded body cap
 };
 
 struct Response {
     Outcome outcome = Outcome::network_error;
-    long status = 0;                     // HTTP status of the last response, 0 if none
-    std::string url;                     // as requested
-    std::string final_url;               // after redirects
-    std::vector<std::string> redirects;  // every URL that answered with a redirect, in order
-    std::string content_type;
-    std::string etag;
-    std::string last_modified;
-    std::string body;   // raw bytes (decompressed, not charset-decoded)
-    std::string error;  // human-readable reason when outcome != ok
+    long status = 0;                       // HTTP status of the last response, 0 if none
+    std::string url{};                     // as requested
+    std::string final_url{};               // after redirects
+    std::vector<std::string> redirects{};  // every URL that answered with a redirect, in order
+    std::string content_type{};
+    std::string etag{};
+    std::string last_modified{};
+    std::string body{};   // raw bytes (decompressed, not charset-decoded)
+    std::string error{};  // human-readable reason when outcome != ok
     std::chrono::milliseconds elapsed{0};
 
     bool ok() const { return outcome == Outcome::ok; }

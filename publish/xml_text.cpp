@@ -1,0 +1,163 @@
+#include "publish/xml_text.h"
+
+#include <cstddef>
+
+namespace baofeed::publish {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+bool is_continuation(unsigned char byte) {
+    return (byte & 0xC0U) == 0x80U;
+}
+
+// Length of the well-formed UTF-8 sequence at `pos`, or 0 when the bytes there are not one
+// (RFC 3629 table: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t sequence_length(std::string_view s, std::size_t pos) {
+    const auto b0 = static_cast<unsigned char>(s[pos]);
+    if (b0 < 0x80U) {
+        return 1;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80U;
+    unsigned char hi = 0xBFU;
+    if (b0 >= 0xC2U && b0 <= 0xDFU) {
+        len = 2;
+    } else if (b0 == 0xE0U) {
+        len = 3;
+        lo = 0xA0U;
+    } else if (b0 == 0xEDU) {
+        len = 3;
+        hi = 0x9FU;
+    } else if (b0 >= 0xE1U && b0 <= 0xEFU) {
+        len = 3;
+    } else if (b0 == 0xF0U) {
+        len = 4;
+        lo = 0x90U;
+    } else if (b0 >= 0xF1U && b0 <= 0xF3U) {
+        len = 4;
+    } else if (b0 == 0xF4U) {
+        len = 4;
+        hi = 0x8FU;
+    } else {
+        return 0;
+    }
+    if (pos + len > s.size()) {
+        return 0;
+    }
+    const auto b1 = static_cast<unsigned char>(s[pos + 1]);
+    if (b1 < lo || b1 > hi) {
+        return 0;
+    }
+    for (std::size_t i = 2; i < len; ++i) {
+        if (!is_continuation(static_cast<unsigned char>(s[pos + i]))) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+bool is_forbidden_ascii(unsigned char byte) {
+    return byte < 0x20U && byte != '\t' && byte != '\n' && byte != '\r';
+}
+
+// U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+bool is_forbidden_noncharacter(std::string_view seq) {
+    return seq.size() == 3 && seq[0] == '\xEF' && seq[1] == '\xBF' &&
+           (seq[2] == '\xBE' || seq[2] == '\xBF');
+}
+
+}  // namespace
+
+std::string strip_xml_invalid(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t len = sequence_length(text, pos);
+        if (len == 0) {
+            out += kReplacement;
+            ++pos;
+            continue;
+        }
+        const std::string_view seq = text.substr(pos, len);
+        pos += len;
+        if (len == 1 && is_forbidden_ascii(static_cast<unsigned char>(seq[0]))) {
+            continue;
+        }
+        if (is_forbidden_noncharacter(seq)) {
+            continue;
+        }
+        out += seq;
+    }
+    return out;
+}
+
+std::string escape_text(std::string_view text) {
+    const std::string clean = strip_xml_invalid(text);
+    std::string out;
+    out.reserve(clean.size() + clean.size() / 8);
+    for (const char c : clean) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+                break;
+        }
+    }
+    return out;
+}
+
+std::string wrap_cdata(std::string_view content) {
+    constexpr std::string_view kTerminator = "]]>";
+    std::string out = "<![CDATA[";
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t hit = content.find(kTerminator, start);
+        if (hit == std::string_view::npos) {
+            out += content.substr(start);
+            break;
+        }
+        // Close the section after "]]" and reopen it before ">".
+        out += content.substr(start, hit + 2 - start);
+        out += "]]><![CDATA[";
+        start = hit + 2;
+    }
+    out += "]]>";
+    return out;
+}
+
+bool is_http_url(std::string_view url) {
+    auto starts_with_nocase = [url](std::string_view prefix) {
+        if (url.size() <= prefix.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < prefix.size(); ++i) {
+            char c = url[i];
+            if (c >= 'A' && c <= 'Z') {
+                c = static_cast<char>(c - 'A' + 'a');
+            }
+            if (c != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    };
+    return starts_with_nocase("http://") || starts_with_nocase("https://");
+}
+
+}  // namespace baofeed::publish

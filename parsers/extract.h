@@ -25,9 +25,12 @@ struct Extraction {
 // relative links resolve against it, or against <base href> when the page has one.
 // Fields whose rule is empty fall back to page metadata: title from og:title / <h1> / <title>,
 // published and modified from article:*_time meta, JSON-LD NewsArticle, <time datetime>.
-Extraction extract_article(std::string_view html, std::string_view page_url, const SiteRules& rules);
+Extraction extract_article(std::string_view html, std::string_view page_url,
+                           const SiteRules& rules);
 
-// Appends the body paragraphs and images of a further page to `into` (split articles).
+// Appends the body paragraphs, images and videos of a further page to `into` (split articles);
+// images and videos already present (same src) are skipped. The page's author fills `into`'s when
+// the first page named none (bylines close the last page).
 void append_page(Extraction& into, const Extraction& page);
 
 }  // namespace baofeed::parsers

@@ -1,1 +1,328 @@
-// (being written)
+#include "parsers/html_document.h"
+
+#include <cctype>
+#include <cstring>
+#include <utility>
+
+namespace baofeed::parsers {
+namespace {
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Elements that never get a closing tag, so they do not deepen the tree.
+bool is_void_tag(std::string_view name) {
+    static constexpr std::string_view kVoid[] = {"area",  "base",   "br",    "col",  "embed",
+                                                 "hr",    "img",    "input", "link", "meta",
+                                                 "param", "source", "track", "wbr"};
+    for (const std::string_view v : kVoid) {
+        if (ascii_iequals(name, v)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Elements whose end tag is commonly omitted; an unclosed run of them is auto-closed by the
+// parser instead of nesting, so they are not counted.
+bool is_self_closing_sibling(std::string_view name) {
+    static constexpr std::string_view kImplied[] = {
+        "p", "li", "dt", "dd", "option", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup"};
+    for (const std::string_view v : kImplied) {
+        if (ascii_iequals(name, v)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool skipped_for_text(const GumboNode* n) {
+    if (n->type == GUMBO_NODE_TEMPLATE) {
+        return true;
+    }
+    if (n->type != GUMBO_NODE_ELEMENT) {
+        return false;
+    }
+    switch (n->v.element.tag) {
+        case GUMBO_TAG_SCRIPT:
+        case GUMBO_TAG_STYLE:
+        case GUMBO_TAG_NOSCRIPT:
+        case GUMBO_TAG_TEMPLATE:
+            return true;
+        default:
+            return false;
+    }
+}
+
+const GumboVector* children_of(const GumboNode* n) {
+    if (n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_TEMPLATE) {
+        return &n->v.element.children;
+    }
+    if (n->type == GUMBO_NODE_DOCUMENT) {
+        return &n->v.document.children;
+    }
+    return nullptr;
+}
+
+const GumboNode* child_at(const GumboVector* v, unsigned i) {
+    return static_cast<const GumboNode*>(v->data[i]);
+}
+
+}  // namespace
+
+std::string HtmlDocument::check(std::string_view html) {
+    if (html.size() > kMaxBytes) {
+        return "page too large (" + std::to_string(html.size()) + " bytes)";
+    }
+    // Counts start tags minus end tags, ignoring void and auto-closing elements, comments and the
+    // contents of script/style. An estimate, but it bounds the depth Gumbo will build.
+    long depth = 0;
+    long max_depth = 0;
+    std::size_t i = 0;
+    const std::size_t n = html.size();
+    while (i < n) {
+        const std::size_t lt = html.find('<', i);
+        if (lt == std::string_view::npos || lt + 1 >= n) {
+            break;
+        }
+        i = lt + 1;
+        if (html.compare(i, 3, "!--") == 0) {
+            const std::size_t end = html.find("-->", i + 3);
+            i = end == std::string_view::npos ? n : end + 3;
+            continue;
+        }
+        const bool closing = html[i] == '/';
+        if (closing) {
+            ++i;
+        }
+        const std::size_t name_start = i;
+        while (i < n &&
+               (std::isalnum(static_cast<unsigned char>(html[i])) != 0 || html[i] == '-')) {
+            ++i;
+        }
+        if (i == name_start || std::isalpha(static_cast<unsigned char>(html[name_start])) == 0) {
+            continue;
+        }
+        const std::string_view name = html.substr(name_start, i - name_start);
+        const std::size_t gt = html.find('>', i);
+        if (gt == std::string_view::npos) {
+            break;
+        }
+        const bool self_closed = gt > 0 && html[gt - 1] == '/';
+        i = gt + 1;
+        if (is_void_tag(name) || is_self_closing_sibling(name)) {
+            continue;
+        }
+        if (closing) {
+            if (depth > 0) {
+                --depth;
+            }
+            continue;
+        }
+        if (ascii_iequals(name, "script") || ascii_iequals(name, "style")) {
+            const std::string close = std::string("</") + std::string(name);
+            std::size_t j = i;
+            while (j < n) {
+                const std::size_t c = html.find("</", j);
+                if (c == std::string_view::npos) {
+                    j = n;
+                    break;
+                }
+                if (ascii_iequals(html.substr(c, close.size()), close)) {
+                    j = c;
+                    break;
+                }
+                j = c + 2;
+            }
+            i = j;
+            continue;
+        }
+        if (self_closed) {
+            continue;
+        }
+        ++depth;
+        if (depth > max_depth) {
+            max_depth = depth;
+        }
+        if (max_depth > kMaxDepth) {
+            return "page nests tags too deeply (over " + std::to_string(kMaxDepth) + ")";
+        }
+    }
+    return "";
+}
+
+HtmlDocument::HtmlDocument(std::string html) : html_(std::move(html)), error_(check(html_)) {
+    if (!error_.empty()) {
+        html_.clear();
+    }
+    output_ = gumbo_parse_with_options(&kGumboDefaultOptions, html_.data(), html_.size());
+}
+
+HtmlDocument::~HtmlDocument() {
+    if (output_ != nullptr) {
+        gumbo_destroy_output(&kGumboDefaultOptions, output_);
+    }
+}
+
+const GumboNode* HtmlDocument::root() const {
+    return output_->root;
+}
+
+namespace {
+const GumboNode* html_child(const GumboNode* root, GumboTag tag) {
+    if (root == nullptr || root->type != GUMBO_NODE_ELEMENT) {
+        return nullptr;
+    }
+    const GumboVector& kids = root->v.element.children;
+    for (unsigned i = 0; i < kids.length; ++i) {
+        const GumboNode* c = child_at(&kids, i);
+        if (c->type == GUMBO_NODE_ELEMENT && c->v.element.tag == tag) {
+            return c;
+        }
+    }
+    return nullptr;
+}
+}  // namespace
+
+const GumboNode* HtmlDocument::head() const {
+    return html_child(output_->root, GUMBO_TAG_HEAD);
+}
+const GumboNode* HtmlDocument::body() const {
+    return html_child(output_->root, GUMBO_TAG_BODY);
+}
+
+bool is_element(const GumboNode* n) {
+    return n != nullptr && n->type == GUMBO_NODE_ELEMENT;
+}
+
+std::string tag_name(const GumboNode* n) {
+    if (n == nullptr || (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE)) {
+        return "";
+    }
+    const GumboElement& el = n->v.element;
+    std::string name;
+    if (el.tag != GUMBO_TAG_UNKNOWN) {
+        name = gumbo_normalized_tagname(el.tag);
+    } else {
+        GumboStringPiece piece = el.original_tag;
+        gumbo_tag_from_original_text(&piece);
+        name.assign(piece.data, piece.length);
+    }
+    for (char& c : name) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return name;
+}
+
+const char* attribute(const GumboNode* n, std::string_view name) {
+    if (n == nullptr || (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_TEMPLATE)) {
+        return nullptr;
+    }
+    const GumboVector& attrs = n->v.element.attributes;
+    for (unsigned i = 0; i < attrs.length; ++i) {
+        const auto* a = static_cast<const GumboAttribute*>(attrs.data[i]);
+        if (ascii_iequals(a->name, name)) {
+            return a->value;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<const GumboNode*> element_children(const GumboNode* n) {
+    std::vector<const GumboNode*> out;
+    const GumboVector* kids = n == nullptr ? nullptr : children_of(n);
+    if (kids == nullptr) {
+        return out;
+    }
+    for (unsigned i = 0; i < kids->length; ++i) {
+        const GumboNode* c = child_at(kids, i);
+        if (c->type == GUMBO_NODE_ELEMENT) {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::vector<const GumboNode*> descendants(const GumboNode* root) {
+    std::vector<const GumboNode*> out;
+    if (root == nullptr) {
+        return out;
+    }
+    // Explicit stack of (node, next child index) gives document order without recursion.
+    std::vector<std::pair<const GumboNode*, unsigned>> stack;
+    stack.emplace_back(root, 0U);
+    while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        const GumboVector* kids = children_of(node);
+        if (kids == nullptr || next >= kids->length) {
+            stack.pop_back();
+            continue;
+        }
+        const GumboNode* c = child_at(kids, next);
+        ++next;
+        if (c->type == GUMBO_NODE_ELEMENT) {
+            out.push_back(c);
+            stack.emplace_back(c, 0U);
+        } else if (c->type == GUMBO_NODE_TEMPLATE) {
+            stack.emplace_back(c, 0U);
+        }
+    }
+    return out;
+}
+
+void append_raw_text(const GumboNode* n, std::string& out,
+                     const std::function<bool(const GumboNode*)>& skip) {
+    if (n == nullptr) {
+        return;
+    }
+    std::vector<const GumboNode*> stack{n};
+    while (!stack.empty()) {
+        const GumboNode* cur = stack.back();
+        stack.pop_back();
+        switch (cur->type) {
+            case GUMBO_NODE_TEXT:
+            case GUMBO_NODE_CDATA:
+                out += cur->v.text.text;
+                continue;
+            case GUMBO_NODE_WHITESPACE:
+                out += ' ';
+                continue;
+            case GUMBO_NODE_COMMENT:
+                continue;
+            default:
+                break;
+        }
+        if (skipped_for_text(cur) || (skip && cur != n && skip(cur))) {
+            continue;
+        }
+        if (cur->type == GUMBO_NODE_ELEMENT && cur->v.element.tag == GUMBO_TAG_BR) {
+            out += '\n';
+            continue;
+        }
+        const GumboVector* kids = children_of(cur);
+        if (kids == nullptr) {
+            continue;
+        }
+        for (unsigned i = kids->length; i > 0; --i) {
+            stack.push_back(child_at(kids, i - 1));
+        }
+    }
+}
+
+std::string raw_text(const GumboNode* n) {
+    std::string out;
+    append_raw_text(n, out, nullptr);
+    return out;
+}
+
+}  // namespace baofeed::parsers

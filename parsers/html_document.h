@@ -1,11 +1,13 @@
 // One parsed HTML page. The only place that includes gumbo.h besides select.cpp/extract.cpp.
 #pragma once
 
-#include <gumbo.h>
-
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gumbo.h>
 
 namespace baofeed::parsers {
 
@@ -13,19 +15,30 @@ namespace baofeed::parsers {
 // distinct documents may be used on different threads. Not copyable or movable (the tree holds
 // pointers into html_).
 class HtmlDocument {
-public:
-    // REQUIRES: html is UTF-8 (charset::to_utf8 first).
+  public:
+    static constexpr std::size_t kMaxBytes = 8U << 20;
+    static constexpr long kMaxDepth = 4000;
+
+    // Cheap pre-scan guarding Gumbo (slow on pathological input, recursive on destroy): "" when
+    // the page is acceptable, else why it is refused (over kMaxBytes, or an estimated open-tag
+    // nesting depth over kMaxDepth).
+    static std::string check(std::string_view html);
+
+    // REQUIRES: html is UTF-8 (charset::to_utf8 first). Never throws for bad input: a page that
+    // check() refuses is not parsed, error() says why, and the tree is that of an empty page.
     explicit HtmlDocument(std::string html);
     ~HtmlDocument();
     HtmlDocument(const HtmlDocument&) = delete;
     HtmlDocument& operator=(const HtmlDocument&) = delete;
 
-    const GumboNode* root() const;  // the <html> element
-    const GumboNode* head() const;  // may be null
-    const GumboNode* body() const;  // may be null
+    const GumboNode* root() const;                       // the <html> element
+    const GumboNode* head() const;                       // may be null
+    const GumboNode* body() const;                       // may be null
+    const std::string& error() const { return error_; }  // "" when the page was parsed
 
-private:
+  private:
     std::string html_;  // must outlive output_
+    std::string error_;
     GumboOutput* output_ = nullptr;
 };
 
@@ -42,5 +55,8 @@ std::vector<const GumboNode*> descendants(const GumboNode* root);
 // Visible text under `n` (skips script/style/template/noscript and comments), raw: whitespace not
 // collapsed, entities already decoded by Gumbo. <br> becomes "\n".
 std::string raw_text(const GumboNode* n);
+// raw_text appended to `out`, also skipping every element below `n` for which skip() is true.
+void append_raw_text(const GumboNode* n, std::string& out,
+                     const std::function<bool(const GumboNode*)>& skip);
 
 }  // namespace baofeed::parsers

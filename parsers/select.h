@@ -1,10 +1,11 @@
 // Matching css::SelectorList against a Gumbo tree.
 #pragma once
 
-#include <gumbo.h>
-
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <gumbo.h>
 
 #include "core/selector.h"
 
@@ -12,7 +13,7 @@ namespace baofeed::parsers {
 
 // A parsed selector, ready to match. Cheap to copy; thread-safe to use concurrently.
 class Selector {
-public:
+  public:
     // Throws css::SelectorError on bad syntax.
     explicit Selector(std::string_view text);
     explicit Selector(css::SelectorList list) : list_(std::move(list)) {}
@@ -22,7 +23,7 @@ public:
     std::vector<const GumboNode*> select_all(const GumboNode* scope) const;
     const GumboNode* select_first(const GumboNode* scope) const;  // nullptr if none
 
-private:
+  private:
     css::SelectorList list_;
 };
 

@@ -1,11 +1,11 @@
 #include "config/config.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <toml++/toml.h>
 
 #include "core/errors.h"
 #include "core/selector.h"
@@ -17,10 +17,11 @@ namespace {
 // Reads typed values out of toml++ nodes and turns every problem into a ConfigError that names
 // file:line and the dotted key.
 class Reader {
-public:
+  public:
     explicit Reader(std::filesystem::path file) : file_(std::move(file)) {}
 
-    [[noreturn]] void fail(const toml::node* node, std::string_view key, std::string_view why) const {
+    [[noreturn]] void fail(const toml::node* node, std::string_view key,
+                           std::string_view why) const {
         std::ostringstream out;
         out << file_.string();
         if (node != nullptr && node->source().begin.line > 0) {
@@ -162,7 +163,7 @@ public:
         return p.lexically_normal();
     }
 
-private:
+  private:
     std::filesystem::path file_;
 };
 
@@ -291,9 +292,9 @@ bool valid_site_name(const std::string& name) {
 
 SiteConfig read_site(const Reader& r, const toml::table& t, std::size_t index) {
     std::string p = "sites[" + std::to_string(index) + "]";
-    r.check_keys(t, p,
-                 {"name", "title", "home", "aliases", "feeds", "listings", "article_url_pattern",
-                  "rules"});
+    r.check_keys(
+        t, p,
+        {"name", "title", "home", "aliases", "feeds", "listings", "article_url_pattern", "rules"});
     SiteConfig s;
     s.name = r.required_string(t, p, "name");
     if (!valid_site_name(s.name)) {

@@ -32,10 +32,10 @@ struct PublishConfig {
 };
 
 struct SiteConfig {
-    std::string name;   // [a-z0-9_-]+, the feed file name
-    std::string title;  // channel title
-    std::string home;   // absolute URL of the home page
-    std::vector<std::string> aliases;  // further host names serving the same site
+    std::string name;                   // [a-z0-9_-]+, the feed file name
+    std::string title;                  // channel title
+    std::string home;                   // absolute URL of the home page
+    std::vector<std::string> aliases;   // further host names serving the same site
     std::vector<std::string> feeds;     // RSS/Atom URLs
     std::vector<std::string> listings;  // HTML pages linking to articles
     std::string article_url_pattern;    // ECMAScript regex, matched against whole URLs

@@ -44,13 +44,13 @@ struct Article {
 struct SiteRules {
     std::string title;
     std::string lead;
-    std::string body;    // the body container
+    std::string body;  // the body container
     std::string author;
     std::string published;       // element whose datetime/content/text is the publish time
     std::string published_text;  // element whose visible text holds "dd/mm/yyyy hh:mm"
     std::string modified;
-    std::string caption;    // caption elements; matched near each image
-    std::string next_page;  // links to further pages of a split article
+    std::string caption;              // caption elements; matched near each image
+    std::string next_page;            // links to further pages of a split article
     std::vector<std::string> remove;  // junk inside the body, dropped before taking text
     std::vector<std::string> image_src_attrs = {"data-src", "data-original",
                                                 "data-photo-original-src", "src"};

@@ -8,19 +8,19 @@ namespace baofeed {
 
 // Invalid configuration. what() reads "file:line: key: reason".
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // The database could not be opened, migrated or written. what() starts with "storage: ".
 class StorageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // Output could not be written. what() starts with "publish: ".
 class PublishError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

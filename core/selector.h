@@ -13,7 +13,7 @@
 namespace baofeed::css {
 
 class SelectorError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

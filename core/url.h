@@ -7,8 +7,8 @@
 
 namespace baofeed::url {
 
-// Resolves `ref` against the absolute URL `base` (RFC 3986: relative paths, "//host", dot segments).
-// Returns nullopt when base is not absolute or the result is not http(s).
+// Resolves `ref` against the absolute URL `base` (RFC 3986: relative paths, "//host", dot
+// segments). Returns nullopt when base is not absolute or the result is not http(s).
 std::optional<std::string> resolve(std::string_view base, std::string_view ref);
 
 // The normalised form used as a record key: lower-case scheme and host, no default port,

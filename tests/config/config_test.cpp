@@ -1,10 +1,10 @@
 #include "config/config.h"
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/errors.h"
 
@@ -20,7 +20,8 @@ name = "baobackan"
 home = "http://baobackan.test/"
 feeds = ["http://baobackan.test/rss/home.rss"]
 article_url_pattern = '^http://baobackan\.test/.+-post\d+\.html$'
-)" + extra + R"(
+)" + extra +
+           R"(
 [sites.rules]
 body = "div.article__body"
 )";
@@ -58,9 +59,8 @@ TEST(ConfigLoad, ReadsAMinimalSiteWithDefaults) {
 }
 
 TEST(ConfigLoad, ResolvesRelativePathsAgainstTheConfigFolderNotTheWorkingDirectory) {
-    Config c = parse_config("database = '../var/db.sqlite'\noutput_dir = 'out/feeds'\n" +
-                                minimal_site(),
-                            kFile);
+    Config c = parse_config(
+        "database = '../var/db.sqlite'\noutput_dir = 'out/feeds'\n" + minimal_site(), kFile);
     EXPECT_EQ(c.database, "/etc/var/db.sqlite");
     EXPECT_EQ(c.output_dir, "/etc/baofeed/out/feeds");
     Config absolute = parse_config("database = '/srv/b.db'\n" + minimal_site(), kFile);
@@ -81,9 +81,8 @@ TEST(ConfigLoad, SiteHostsGatherHomeFeedsListingsAndAliasesOnce) {
     Config c = parse_config(minimal_site("aliases = ['M.baobackan.test', 'baobackan.test']\n"
                                          "listings = ['http://www.baobackan.test/x/']\n"),
                             kFile);
-    EXPECT_EQ(c.sites[0].hosts(),
-              (std::vector<std::string>{"baobackan.test", "www.baobackan.test",
-                                        "m.baobackan.test"}));
+    EXPECT_EQ(c.sites[0].hosts(), (std::vector<std::string>{"baobackan.test", "www.baobackan.test",
+                                                            "m.baobackan.test"}));
 }
 
 TEST(ConfigLoad, ArticlePatternMustMatchTheWholeUrl) {
@@ -100,8 +99,8 @@ TEST(ConfigErrors, SyntaxErrorNamesFileAndLine) {
 
 TEST(ConfigErrors, MissingRequiredKeyNamesTheKey) {
     std::string text = minimal_site();
-    text.replace(text.find("home ="), text.find('\n', text.find("home =")) - text.find("home =") + 1,
-                 "");
+    text.replace(text.find("home ="),
+                 text.find('\n', text.find("home =")) - text.find("home =") + 1, "");
     std::string e = error_of(text);
     EXPECT_NE(e.find("baofeed.toml:2: sites.baobackan.home: missing"), std::string::npos) << e;
 }
@@ -193,9 +192,11 @@ TEST(ShippedConfig, TheShippedConfigurationLoads) {
 TEST(ShippedConfig, TheFixtureSitesTemplateLoadsWithEveryRuleOfTheFixtures) {
     std::string text =
         read_file(std::filesystem::path(BAOFEED_SOURCE_DIR) / "tests/e2e/fixture-sites.toml.in");
-    for (auto [from, to] : {std::pair{"@PORT@", "8080"}, {"@DATABASE@", "b.db"},
-                            {"@OUTPUT_DIR@", "feeds"}}) {
-        text.replace(text.find(from), std::string(from).size(), to);
+    for (auto [from, to] :
+         {std::pair{"@PORT@", "8080"}, {"@DATABASE@", "b.db"}, {"@OUTPUT_DIR@", "feeds"}}) {
+        for (auto at = text.find(from); at != std::string::npos; at = text.find(from)) {
+            text.replace(at, std::string(from).size(), to);
+        }
     }
     Config c = parse_config(text, "/tmp/e2e/baofeed.toml");
     ASSERT_EQ(c.sites.size(), 3u);

@@ -1,0 +1,32 @@
+// The baofeed subcommands, as functions of their options. Each returns the process exit code.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace baofeed::app {
+
+// Exit codes, documented in README "Exit codes".
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFatal = 1;       // bad config, database or output: nothing published
+inline constexpr int kExitUsage = 2;       // bad command line
+inline constexpr int kExitSiteBroken = 3;  // feeds written, but at least one site gave nothing
+inline constexpr int kExitLocked = 4;      // another run holds the lock: this one did nothing
+
+struct RunOptions {
+    std::filesystem::path config;
+};
+
+struct ArticlesOptions {
+    std::filesystem::path config;
+    std::optional<std::string> site;
+    std::size_t limit = 0;  // 0 = all
+    bool json = false;
+};
+
+// Throws ConfigError, StorageError, PublishError: main reports them.
+int run_command(const RunOptions& options);
+int articles_command(const ArticlesOptions& options);
+
+}  // namespace baofeed::app

@@ -18,6 +18,8 @@ const char* to_string(Outcome o) {
             return "network_error";
         case Outcome::refused:
             return "refused";
+        case Outcome::cancelled:
+            return "cancelled";
     }
     return "unknown";
 }

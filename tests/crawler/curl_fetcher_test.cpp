@@ -33,10 +33,15 @@ class CurlGlobalEnvironment : public ::testing::Environment {
 
 const auto* const kCurlGlobal = ::testing::AddGlobalTestEnvironment(new CurlGlobalEnvironment);
 
+// Loopback servers are private addresses: every test but the one of that rule allows them.
+// Retries back off for a few milliseconds only, so the tests stay fast.
 FetcherOptions test_options() {
     FetcherOptions options;
     options.connect_timeout = 1000ms;
     options.total_timeout = 3000ms;
+    options.allow_private_addresses = true;
+    options.default_host_policy.backoff_base = 10ms;
+    options.default_host_policy.backoff_max = 40ms;
     return options;
 }
 
@@ -101,6 +106,7 @@ TEST(OutcomeName, NamesEveryOutcome) {
     EXPECT_STREQ(to_string(Outcome::too_large), "too_large");
     EXPECT_STREQ(to_string(Outcome::network_error), "network_error");
     EXPECT_STREQ(to_string(Outcome::refused), "refused");
+    EXPECT_STREQ(to_string(Outcome::cancelled), "cancelled");
 }
 
 TEST(CurlFetcher, ReturnsBodyContentTypeAndValidatorsOfA200) {
@@ -124,6 +130,8 @@ TEST(CurlFetcher, ReturnsBodyContentTypeAndValidatorsOfA200) {
     EXPECT_EQ(response.url, server.url("/page?x=1"));
     EXPECT_EQ(response.final_url, server.url("/page?x=1"));
     EXPECT_TRUE(response.redirects.empty());
+    EXPECT_EQ(response.attempts, 1);
+    EXPECT_EQ(response.remote_ip, "127.0.0.1");
     ASSERT_EQ(server.hits("/page"), 1u);
     const RecordedRequest sent = server.requests().at(0);
     EXPECT_EQ(sent.method, "GET");
@@ -220,8 +228,10 @@ TEST(CurlFetcher, StopsARedirectLoopWithAnError) {
 
     EXPECT_EQ(response.outcome, Outcome::http_error);
     EXPECT_EQ(response.status, 302);
-    EXPECT_FALSE(response.error.empty());
+    EXPECT_NE(response.error.find("too many redirects"), std::string::npos) << response.error;
     EXPECT_EQ(server.hits("/loop"), 4u);  // the first request + 3 followed redirects
+    EXPECT_EQ(response.redirects.size(), 4u);
+    EXPECT_EQ(response.attempts, 4);
 }
 
 TEST(CurlFetcher, RefusesARedirectToANonHttpScheme) {
@@ -267,22 +277,29 @@ TEST(CurlFetcher, ReportsTimeoutWhenTheServerIsTooSlow) {
     options.total_timeout = 300ms;
 
     const auto start = std::chrono::steady_clock::now();
-    const Response response = fetch({.url = server.url("/slow")}, options);
+    const Response response = fetch({.url = server.url("/slow"), .retry = false}, options);
     const auto waited = std::chrono::steady_clock::now() - start;
 
     EXPECT_EQ(response.outcome, Outcome::timeout) << response.error;
     EXPECT_GE(response.elapsed, 250ms);
     EXPECT_LT(waited, 1500ms);
+    EXPECT_EQ(response.attempts, 1);
+    EXPECT_EQ(server.hits("/slow"), 1u);
 }
 
-TEST(CurlFetcher, ReportsATruncatedBodyAsNetworkError) {
+TEST(CurlFetcher, ReportsATruncatedBodyAsNetworkErrorAfterItsRetries) {
     HttpTestServer server;
     server.route("/cut", HttpReply{.body = std::string(5000, 'z'), .close_after_bytes = 1000});
+    FetcherOptions options = test_options();
+    options.default_host_policy.max_retries = 2;
 
-    const Response response = fetch({.url = server.url("/cut")});
+    const Response response = fetch({.url = server.url("/cut")}, options);
 
     EXPECT_EQ(response.outcome, Outcome::network_error);
     EXPECT_FALSE(response.error.empty());
+    EXPECT_TRUE(response.body.empty());
+    EXPECT_EQ(response.attempts, 3);
+    EXPECT_EQ(server.hits("/cut"), 3u);
 }
 
 TEST(CurlFetcher, ReportsARefusedConnectionAsNetworkError) {
@@ -293,6 +310,7 @@ TEST(CurlFetcher, ReportsARefusedConnectionAsNetworkError) {
     EXPECT_EQ(response.outcome, Outcome::network_error);
     EXPECT_EQ(response.status, 0);
     EXPECT_FALSE(response.error.empty());
+    EXPECT_EQ(response.attempts, 1);  // a refused connection is not worth another try
 }
 
 TEST(CurlFetcher, RefusesNonHttpSchemes) {
@@ -375,7 +393,7 @@ TEST(CurlFetcher, CompletesFiftyConcurrentRequestsWithinTheHostConnectionLimit) 
 
     EXPECT_EQ(server.hits("/item"), 50u);
     EXPECT_LE(server.max_concurrent_connections(), 2);
-    EXPECT_GE(server.max_concurrent_connections(), 1);
+    EXPECT_EQ(server.max_concurrent_requests(), 2);
 }
 
 TEST(CurlFetcher, OpensMoreConnectionsWhenTheHostLimitAllows) {
@@ -387,6 +405,7 @@ TEST(CurlFetcher, OpensMoreConnectionsWhenTheHostLimitAllows) {
 
     EXPECT_GT(server.max_concurrent_connections(), 2);
     EXPECT_LE(server.max_concurrent_connections(), 8);
+    EXPECT_LE(server.max_concurrent_requests(), 8);
 }
 
 TEST(CurlFetcher, LetsAHandlerSubmitFollowUpRequests) {
@@ -449,6 +468,321 @@ TEST(CurlFetcher, PropagatesAHandlerExceptionAndCanBeDestroyedMidTransfer) {
         EXPECT_THROW(fetcher.run(), std::runtime_error);
     }  // destroyed while /slow is still being received
     EXPECT_FALSE(slow_called);
+}
+
+// ---- retries ------------------------------------------------------------------------------
+
+HttpReply status_reply(int status, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return HttpReply{.status = status, .headers = std::move(headers), .body = "error page"};
+}
+
+TEST(CurlFetcherRetry, RetriesA500AndReturnsThePageOnceTheServerRecovers) {
+    HttpTestServer server;
+    server.route_sequence("/flaky", {status_reply(500), HttpReply{.body = "fine now"}});
+
+    const Response response = fetch({.url = server.url("/flaky")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.body, "fine now");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.attempts, 2);
+    EXPECT_EQ(server.hits("/flaky"), 2u);
+}
+
+TEST(CurlFetcherRetry, GivesUpOnAPersistent503AfterMaxRetriesPlusOneAttempts) {
+    HttpTestServer server;
+    server.route("/down", status_reply(503));
+    FetcherOptions options = test_options();
+    options.default_host_policy.max_retries = 2;
+
+    const Response response = fetch({.url = server.url("/down")}, options);
+
+    EXPECT_EQ(response.outcome, Outcome::http_error);
+    EXPECT_EQ(response.status, 503);
+    EXPECT_EQ(response.error, "HTTP 503");
+    EXPECT_EQ(response.attempts, 3);
+    EXPECT_EQ(server.hits("/down"), 3u);
+}
+
+TEST(CurlFetcherRetry, DoesNotRetryA404OrARequestThatAsksForNoRetry) {
+    HttpTestServer server;
+    server.route("/down", status_reply(502));
+
+    const Response missing = fetch({.url = server.url("/missing")});
+    const Response once = fetch({.url = server.url("/down"), .retry = false});
+
+    EXPECT_EQ(missing.outcome, Outcome::http_error);
+    EXPECT_EQ(missing.attempts, 1);
+    EXPECT_EQ(server.hits("/missing"), 1u);
+    EXPECT_EQ(once.outcome, Outcome::http_error);
+    EXPECT_EQ(once.status, 502);
+    EXPECT_EQ(once.attempts, 1);
+    EXPECT_EQ(server.hits("/down"), 1u);
+}
+
+TEST(CurlFetcherRetry, WaitsForRetryAfterBeforeRetryingA429) {
+    HttpTestServer server;
+    server.route_sequence(
+        "/limited", {status_reply(429, {{"Retry-After", "1"}}), HttpReply{.body = "your turn"}});
+
+    const Response response = fetch({.url = server.url("/limited")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.attempts, 2);
+    const std::vector<RecordedRequest> log = server.requests();
+    ASSERT_EQ(log.size(), 2u);
+    // Backoff alone would have waited at most 40 ms.
+    EXPECT_GE(log[1].received - log[0].received, 950ms);
+}
+
+TEST(CurlFetcherRetry, GivesUpAtOnceWhenRetryAfterIsBeyondTheCap) {
+    HttpTestServer server;
+    server.route("/seconds", status_reply(429, {{"Retry-After", "3600"}}));
+    server.route("/date", status_reply(503, {{"Retry-After", "Thu, 01 Jan 2099 00:00:00 GMT"}}));
+    FetcherOptions options = test_options();
+    options.default_host_policy.max_retry_after = 60s;
+
+    const auto start = std::chrono::steady_clock::now();
+    const Response seconds = fetch({.url = server.url("/seconds")}, options);
+    const Response date = fetch({.url = server.url("/date")}, options);
+
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_EQ(seconds.outcome, Outcome::http_error);
+    EXPECT_EQ(seconds.status, 429);
+    EXPECT_EQ(seconds.attempts, 1);
+    EXPECT_NE(seconds.error.find("Retry-After of 3600 s"), std::string::npos) << seconds.error;
+    EXPECT_EQ(date.outcome, Outcome::http_error);
+    EXPECT_EQ(date.status, 503);
+    EXPECT_EQ(date.attempts, 1);
+    EXPECT_NE(date.error.find("Retry-After"), std::string::npos) << date.error;
+}
+
+TEST(CurlFetcherRetry, RetriesAt0nceForARetryAfterDateInThePast) {
+    HttpTestServer server;
+    server.route_sequence("/past",
+                          {status_reply(503, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}),
+                           HttpReply{.body = "back"}});
+
+    const Response response = fetch({.url = server.url("/past")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(CurlFetcherRetry, RetriesATimeoutAndSucceedsWhenTheServerAnswersInTime) {
+    HttpTestServer server;
+    server.route_sequence(
+        "/sluggish",
+        {HttpReply{.body = std::string(100, 's'), .chunk_size = 10, .chunk_delay = 100ms},
+         HttpReply{.body = "quick"}});
+    FetcherOptions options = test_options();
+    options.total_timeout = 250ms;
+
+    const Response response = fetch({.url = server.url("/sluggish")}, options);
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.body, "quick");
+    EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(CurlFetcherRetry, RetriesAConnectionResetMidBody) {
+    HttpTestServer server;
+    server.route_sequence("/reset", {HttpReply{.body = std::string(50'000, 'r'),
+                                               .chunk_size = 10'000,
+                                               .close_after_bytes = 20'000,
+                                               .reset_on_close = true},
+                                     HttpReply{.body = "whole"}});
+
+    const Response response = fetch({.url = server.url("/reset")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.body, "whole");
+    EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(CurlFetcherRetry, RetriesABodyShorterThanItsContentLength) {
+    HttpTestServer server;
+    server.route_sequence("/short", {HttpReply{.headers = {{"Content-Length", "5000"}},
+                                               .body = std::string(1000, 't'),
+                                               .keep_alive = false},
+                                     HttpReply{.body = "complete"}});
+
+    const Response response = fetch({.url = server.url("/short")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.body, "complete");
+    EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(CurlFetcherRetry, RetriesAnEmptyReply) {
+    HttpTestServer server;
+    server.route_sequence("/empty", {HttpReply{.drop_connection = true}, HttpReply{.body = "1"}});
+
+    const Response response = fetch({.url = server.url("/empty")});
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.attempts, 2);
+}
+
+// ---- redirects ----------------------------------------------------------------------------
+
+FetcherOptions two_host_options(const HttpTestServer& server) {
+    FetcherOptions options = test_options();
+    const std::string port = std::to_string(server.port());
+    options.connect_to = {"a.test::127.0.0.1:" + port, "www.b.test::127.0.0.1:" + port};
+    return options;
+}
+
+void route_cross_host(HttpTestServer& server) {
+    server.route("/moved", redirect(301, "http://www.b.test/article"));
+    server.route("/article", [](const RecordedRequest& request) {
+        return HttpReply{.body = "served for " + request.header("Host")};
+    });
+}
+
+TEST(CurlFetcherRedirect, RefusesACrossHostRedirectOutsideTheAllowedDomains) {
+    HttpTestServer server;
+    route_cross_host(server);
+
+    const Response response = fetch({.url = "http://a.test/moved", .allowed_domains = {"a.test"}},
+                                    two_host_options(server));
+
+    EXPECT_EQ(response.outcome, Outcome::refused);
+    EXPECT_NE(response.error.find("www.b.test"), std::string::npos) << response.error;
+    EXPECT_EQ(response.redirects, (std::vector<std::string>{"http://a.test/moved"}));
+    EXPECT_EQ(server.hits("/article"), 0u);
+}
+
+TEST(CurlFetcherRedirect, FollowsACrossHostRedirectIntoASubdomainOfAnAllowedDomain) {
+    HttpTestServer server;
+    route_cross_host(server);
+
+    const Response response =
+        fetch({.url = "http://a.test/moved", .allowed_domains = {"a.test", "b.test"}},
+              two_host_options(server));
+
+    EXPECT_EQ(response.outcome, Outcome::ok) << response.error;
+    EXPECT_EQ(response.body, "served for www.b.test");
+    EXPECT_EQ(response.final_url, "http://www.b.test/article");
+    EXPECT_EQ(response.redirects, (std::vector<std::string>{"http://a.test/moved"}));
+    EXPECT_EQ(response.attempts, 2);
+}
+
+TEST(CurlFetcherRedirect, RefusesAFirstUrlOutsideTheAllowedDomainsWithoutConnecting) {
+    HttpTestServer server;
+    route_cross_host(server);
+
+    const Response response =
+        fetch({.url = "http://www.b.test/article", .allowed_domains = {"a.test", "ww.b.test"}},
+              two_host_options(server));
+
+    EXPECT_EQ(response.outcome, Outcome::refused);
+    EXPECT_EQ(response.attempts, 0);
+    EXPECT_EQ(server.connections_accepted(), 0u);
+}
+
+TEST(CurlFetcherRedirect, AsksTheUrlFilterAboutEveryHop) {
+    HttpTestServer server;
+    server.route("/start", redirect(302, "/private/area"));
+    server.route("/private/area", HttpReply{.body = "secret"});
+    FetcherOptions options = test_options();
+    std::vector<std::string> asked;
+    options.url_filter = [&asked](const std::string& url) {
+        asked.push_back(url);
+        return url.find("/private/") == std::string::npos;
+    };
+
+    const Response response = fetch({.url = server.url("/start")}, options);
+
+    EXPECT_EQ(response.outcome, Outcome::refused);
+    EXPECT_NE(response.error.find("/private/area"), std::string::npos) << response.error;
+    EXPECT_EQ(asked, (std::vector<std::string>{server.url("/start"), server.url("/private/area")}));
+    EXPECT_EQ(server.hits("/private/area"), 0u);
+}
+
+// ---- body size, addresses, connections ---------------------------------------------------
+
+TEST(CurlFetcher, StopsAnEndlessChunkedBodyAtTheCap) {
+    HttpTestServer server;
+    // 8 MB in 16 KB chunks: "endless" next to a 64 KB cap; the server stops when we hang up.
+    server.route("/endless", HttpReply{.body = std::string(std::size_t{8} << 20, 'e'),
+                                       .chunked = true,
+                                       .chunk_size = 16 * 1024});
+
+    const Response response = fetch({.url = server.url("/endless"), .max_bytes = 64 * 1024});
+
+    EXPECT_EQ(response.outcome, Outcome::too_large) << response.error;
+    EXPECT_EQ(response.attempts, 1);
+    EXPECT_TRUE(response.body.empty());
+}
+
+TEST(CurlFetcher, RefusesAPrivateAddressUnlessAllowed) {
+    HttpTestServer server;
+    server.route("/inside", HttpReply{.body = "intranet"});
+    FetcherOptions options = test_options();
+    options.allow_private_addresses = false;
+    // A public-looking name that resolves (here: is sent) to loopback is refused all the same.
+    options.connect_to = {"news.example::127.0.0.1:" + std::to_string(server.port())};
+
+    const Response direct = fetch({.url = server.url("/inside")}, options);
+    const Response named = fetch({.url = "http://news.example/inside"}, options);
+
+    EXPECT_EQ(direct.outcome, Outcome::refused) << direct.error;
+    EXPECT_EQ(direct.error, "private address 127.0.0.1 refused");
+    EXPECT_EQ(named.outcome, Outcome::refused) << named.error;
+    EXPECT_EQ(named.error, "private address 127.0.0.1 refused");
+    EXPECT_EQ(server.connections_accepted(), 0u);
+
+    options.allow_private_addresses = true;
+    EXPECT_EQ(fetch({.url = "http://news.example/inside"}, options).body, "intranet");
+}
+
+TEST(PrivateAddress, CoversLoopbackPrivateLinkLocalAndMappedForms) {
+    for (const char* ip : {"127.0.0.1",
+                           "127.255.0.9",
+                           "10.0.0.1",
+                           "172.16.0.1",
+                           "172.31.255.255",
+                           "192.168.1.1",
+                           "100.64.0.1",
+                           "100.127.255.255",
+                           "169.254.169.254",
+                           "0.0.0.0",
+                           "0.1.2.3",
+                           "::",
+                           "::1",
+                           "fe80::1",
+                           "febf::1",
+                           "fc00::1",
+                           "fdff::1",
+                           "::ffff:127.0.0.1",
+                           "::ffff:10.1.2.3",
+                           "::ffff:192.168.0.1",
+                           "not an address",
+                           ""}) {
+        EXPECT_TRUE(is_private_address(ip)) << ip;
+    }
+    for (const char* ip :
+         {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1",
+          "192.169.0.1", "11.0.0.1", "2001:4860:4860::8888", "fec0::1", "::ffff:8.8.8.8", "::2"}) {
+        EXPECT_FALSE(is_private_address(ip)) << ip;
+    }
+}
+
+TEST(CurlFetcher, ReusesOneKeepAliveConnectionForSequentialRequests) {
+    HttpTestServer server;
+    server.route("/page", HttpReply{.body = "p"});
+    FetcherOptions options = test_options();
+    options.max_host_connections = 1;
+    CurlFetcher fetcher(options);
+    int ok = 0;
+    for (int i = 0; i < 10; ++i) {
+        fetcher.submit({.url = server.url("/page")}, [&](Response r) { ok += r.ok() ? 1 : 0; });
+    }
+    fetcher.run();
+
+    EXPECT_EQ(ok, 10);
+    EXPECT_EQ(server.connections_accepted(), 1u);
 }
 
 }  // namespace

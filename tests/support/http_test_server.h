@@ -35,6 +35,9 @@ struct HttpReply {
     bool chunked = false;        // Transfer-Encoding: chunked, no Content-Length
     std::size_t chunk_size = 0;  // write the body in pieces of this many bytes (0: one piece)
     std::chrono::milliseconds chunk_delay{0};  // pause before each piece (slow server)
+    std::chrono::milliseconds delay{0};        // pause before the status line (slow answer)
+    // Close the connection without sending a byte of reply (curl: "Empty reply from server").
+    bool drop_connection = false;
     // Close the connection after this many body bytes were written (truncated response).
     std::optional<std::size_t> close_after_bytes{};
     bool reset_on_close = false;  // with close_after_bytes: send a TCP RST instead of a FIN
@@ -48,7 +51,8 @@ struct RecordedRequest {
     std::string path{};                                          // target without the query
     std::vector<std::pair<std::string, std::string>> headers{};  // in order, names as sent
     std::string body{};
-    std::chrono::steady_clock::time_point received{};
+    std::chrono::steady_clock::time_point received{};  // when the request was read
+    std::size_t connection = 0;  // 1 for the first connection accepted, 2 for the next...
 
     // Value of the first header with that name (case-insensitive); "" when absent.
     std::string header(std::string_view name) const;
@@ -73,12 +77,19 @@ class HttpTestServer {
     void route(std::string path, RouteHandler handler);
     // Registers a fixed reply for a path.
     void route(std::string path, HttpReply reply);
+    // Registers a script for a path: the n-th request gets replies[n-1]; once they are used up,
+    // the last one repeats (e.g. {500, 500, 200}: two failures, then the server recovers).
+    // REQUIRES: replies is not empty.
+    void route_sequence(std::string path, std::vector<HttpReply> replies);
 
     std::vector<RecordedRequest> requests() const;  // every request so far, in arrival order
     std::size_t hits(std::string_view path) const;  // requests for that path so far
     std::size_t connections_accepted() const;
     int open_connections() const;
     int max_concurrent_connections() const;  // most connections open at the same time
+    // Most requests being answered at the same time (from the request read to the reply's last
+    // byte): transfers in flight, whatever idle keep-alive connections the client holds.
+    int max_concurrent_requests() const;
 
   private:
     struct Impl;

@@ -1,5 +1,6 @@
 #include "core/charset.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <iconv.h>
@@ -276,6 +277,175 @@ std::string sniffed_charset(std::string_view bytes) {
     return {};
 }
 
+enum class Utf16 { none, le, be };
+
+// UTF-16 without a byte order mark, told by its NUL pattern: markup and ASCII text in UTF-16 have
+// a zero high byte in nearly every code unit ("<\0?\0x\0m\0l\0" in LE). Vietnamese letters
+// (U+1EA0..U+1EF9, U+00C0..U+01B0) have non-zero bytes on both sides, so a page of them still
+// shows the pattern through its markup and spaces. UTF-8 and legacy code pages never contain NUL.
+Utf16 sniff_utf16(std::string_view bytes) {
+    const std::size_t pairs = std::min<std::size_t>(bytes.size(), 1024) / 2;
+    if (pairs < 2) {
+        return Utf16::none;
+    }
+    std::size_t even_nul = 0;
+    std::size_t odd_nul = 0;
+    for (std::size_t i = 0; i < pairs; ++i) {
+        even_nul += bytes[2 * i] == '\0' ? 1 : 0;
+        odd_nul += bytes[2 * i + 1] == '\0' ? 1 : 0;
+    }
+    // At least a quarter of the units look like ASCII, and the other side is almost never NUL.
+    if (odd_nul * 4 >= pairs && even_nul * 8 <= odd_nul) {
+        return Utf16::le;
+    }
+    if (even_nul * 4 >= pairs && odd_nul * 8 <= even_nul) {
+        return Utf16::be;
+    }
+    return Utf16::none;
+}
+
+// For bytes that are not valid UTF-8 but are labelled UTF-8: true when they are UTF-8 with a few
+// bad bytes (at least as many well-formed multi-byte sequences as invalid bytes), false when the
+// label lies about a legacy code page (windows-1252 "café" has no multi-byte sequence at all).
+bool mostly_utf8(std::string_view bytes) {
+    std::size_t multibyte = 0;
+    std::size_t invalid = 0;
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        std::size_t len = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+        }
+        bool ok = len > 0 && i + len <= bytes.size();
+        for (std::size_t k = 1; ok && k < len; ++k) {
+            ok = (static_cast<unsigned char>(bytes[i + k]) & 0xC0) == 0x80;
+        }
+        if (ok) {
+            ++multibyte;
+            i += len;
+        } else {
+            ++invalid;
+            ++i;
+        }
+    }
+    return multibyte > 0 && multibyte >= invalid;
+}
+
+// Decodes by rules 3-5 of to_utf8: bytes that are neither BOM-marked, UTF-16 nor valid UTF-8.
+std::string decode_by_label(std::string_view bytes, std::string_view content_type) {
+    for (const std::string& label : {charset_param(content_type), sniffed_charset(bytes)}) {
+        if (label.empty()) {
+            continue;
+        }
+        const auto name = iconv_name(label);
+        if (!name) {
+            continue;
+        }
+        // A UTF-16/32 label on bytes without the UTF-16 pattern is a lie (VietnamBiz feeds);
+        // a UTF-8 label on bytes that are mostly not UTF-8 is one too.
+        if (name->starts_with("UTF-16") || name->starts_with("UTF-32") ||
+            name->starts_with("UCS-")) {
+            continue;
+        }
+        if (*name == "UTF-8" && !mostly_utf8(bytes)) {
+            continue;
+        }
+        if (auto decoded = decode(bytes, *name)) {
+            return *std::move(decoded);
+        }
+    }
+    // The web's default legacy encoding.
+    if (auto decoded = decode(bytes, "WINDOWS-1252")) {
+        return *std::move(decoded);
+    }
+    return text::nfc(bytes);  // iconv without windows-1252: keep text, invalid bytes -> U+FFFD
+}
+
+// The byte-level rules shared by to_utf8 and to_utf8_xml.
+std::string decode_any(std::string_view bytes, std::string_view content_type) {
+    // 1. Byte order marks.
+    if (bytes.starts_with("\xEF\xBB\xBF")) {
+        return text::nfc(bytes.substr(3));
+    }
+    if (bytes.starts_with("\xFF\xFE")) {
+        return decode(bytes.substr(2), "UTF-16LE").value_or(std::string());
+    }
+    if (bytes.starts_with("\xFE\xFF")) {
+        return decode(bytes.substr(2), "UTF-16BE").value_or(std::string());
+    }
+    // 2. UTF-16 without a BOM (before the UTF-8 test: NULs are valid UTF-8).
+    switch (sniff_utf16(bytes)) {
+        case Utf16::le:
+            return decode(bytes, "UTF-16LE").value_or(std::string());
+        case Utf16::be:
+            return decode(bytes, "UTF-16BE").value_or(std::string());
+        case Utf16::none:
+            break;
+    }
+    // 3. Valid UTF-8 passes through, whatever the label says.
+    if (text::is_valid_utf8(bytes)) {
+        return text::nfc(bytes);
+    }
+    // 4-6. The HTTP header, the document's own declaration, windows-1252.
+    return decode_by_label(bytes, content_type);
+}
+
+bool is_xml_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Rewrites the encoding pseudo-attribute of a leading <?xml ...?> declaration to "UTF-8" and
+// drops white space before the declaration (which makes it ill-formed, and is common in feeds
+// printed by PHP). Anything else is returned unchanged.
+std::string relabel_xml_declaration(std::string doc) {
+    std::size_t start = 0;
+    while (start < doc.size() && is_xml_space(doc[start])) {
+        ++start;
+    }
+    if (doc.compare(start, 5, "<?xml") != 0 || start + 5 >= doc.size() ||
+        !is_xml_space(doc[start + 5])) {
+        return doc;
+    }
+    doc.erase(0, start);
+    const std::size_t end = doc.find("?>");
+    if (end == std::string::npos) {
+        return doc;
+    }
+    std::size_t pos = 5;
+    while ((pos = doc.find("encoding", pos)) != std::string::npos && pos < end) {
+        std::size_t p = pos + 8;
+        pos = p;
+        while (p < end && is_xml_space(doc[p])) {
+            ++p;
+        }
+        if (p >= end || doc[p] != '=') {
+            continue;
+        }
+        ++p;
+        while (p < end && is_xml_space(doc[p])) {
+            ++p;
+        }
+        if (p >= end || (doc[p] != '"' && doc[p] != '\'')) {
+            continue;
+        }
+        const std::size_t close = doc.find(doc[p], p + 1);
+        if (close == std::string::npos || close > end) {
+            return doc;
+        }
+        doc.replace(p + 1, close - p - 1, "UTF-8");
+        return doc;
+    }
+    return doc;
+}
 }  // namespace
 
 std::string declared_charset(std::string_view bytes, std::string_view content_type) {
@@ -287,36 +457,11 @@ std::string declared_charset(std::string_view bytes, std::string_view content_ty
 }
 
 std::string to_utf8(std::string_view bytes, std::string_view content_type) {
-    // 1. Byte order marks.
-    if (bytes.starts_with("\xEF\xBB\xBF")) {
-        return text::nfc(bytes.substr(3));
-    }
-    if (bytes.starts_with("\xFF\xFE")) {
-        return decode(bytes.substr(2), "UTF-16LE").value_or(std::string());
-    }
-    if (bytes.starts_with("\xFE\xFF")) {
-        return decode(bytes.substr(2), "UTF-16BE").value_or(std::string());
-    }
-    // 2. Valid UTF-8 passes through, whatever the label says.
-    if (text::is_valid_utf8(bytes)) {
-        return text::nfc(bytes);
-    }
-    // 3-4. The HTTP header, then the document's own declaration.
-    for (const std::string& label : {charset_param(content_type), sniffed_charset(bytes)}) {
-        if (label.empty()) {
-            continue;
-        }
-        if (const auto name = iconv_name(label)) {
-            if (auto decoded = decode(bytes, *name)) {
-                return *std::move(decoded);
-            }
-        }
-    }
-    // 5. The web's default legacy encoding.
-    if (auto decoded = decode(bytes, "WINDOWS-1252")) {
-        return *std::move(decoded);
-    }
-    return text::nfc(bytes);  // iconv without windows-1252: keep text, invalid bytes -> U+FFFD
+    return decode_any(bytes, content_type);
+}
+
+std::string to_utf8_xml(std::string_view bytes, std::string_view content_type) {
+    return relabel_xml_declaration(decode_any(bytes, content_type));
 }
 
 }  // namespace baofeed::charset

@@ -6,12 +6,12 @@
 #include <unordered_set>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "core/dates.h"
 #include "core/text.h"
 #include "core/url.h"
+#include "parsers/generic.h"
 #include "parsers/html_document.h"
+#include "parsers/sanitize.h"
 #include "parsers/select.h"
 
 namespace baofeed::parsers {
@@ -19,9 +19,6 @@ namespace {
 
 // Marks a <br> inside collected text until paragraphs are split.
 constexpr char kBreak = '\x1f';
-// JSON-LD blocks larger or deeper than this are ignored (nlohmann's parser recurses).
-constexpr std::size_t kMaxJsonLdBytes = 1U << 20;
-constexpr int kMaxJsonLdDepth = 64;
 
 using NodeSet = std::unordered_set<const GumboNode*>;
 
@@ -312,107 +309,6 @@ std::string find_caption(const GumboNode* node, const GumboNode* container,
     return "";
 }
 
-bool json_too_deep(std::string_view s) {
-    int depth = 0;
-    bool in_string = false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (in_string) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxJsonLdDepth) {
-                return true;
-            }
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return false;
-}
-
-bool is_article_type(const nlohmann::json& type) {
-    static const std::set<std::string> kTypes = {"NewsArticle", "Article", "ReportageNewsArticle"};
-    if (type.is_string()) {
-        return kTypes.count(type.get<std::string>()) != 0;
-    }
-    if (type.is_array()) {
-        return std::any_of(type.begin(), type.end(), [](const nlohmann::json& t) {
-            return t.is_string() && kTypes.count(t.get<std::string>()) != 0;
-        });
-    }
-    return false;
-}
-
-struct JsonLdDates {
-    std::string published;
-    std::string modified;
-};
-
-JsonLdDates json_ld_dates(const std::vector<const GumboNode*>& all) {
-    JsonLdDates out;
-    for (const GumboNode* n : all) {
-        if (n->v.element.tag != GUMBO_TAG_SCRIPT) {
-            continue;
-        }
-        const char* type = attribute(n, "type");
-        if (type == nullptr || trim(type) != "application/ld+json") {
-            continue;
-        }
-        std::string body;
-        const GumboVector& kids = n->v.element.children;
-        for (unsigned i = 0; i < kids.length; ++i) {
-            const auto* c = static_cast<const GumboNode*>(kids.data[i]);
-            if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_WHITESPACE ||
-                c->type == GUMBO_NODE_CDATA) {
-                body += c->v.text.text;
-            }
-        }
-        if (body.size() > kMaxJsonLdBytes || json_too_deep(body)) {
-            continue;
-        }
-        const nlohmann::json root = nlohmann::json::parse(body, nullptr, false);
-        if (root.is_discarded()) {
-            continue;
-        }
-        std::vector<const nlohmann::json*> stack{&root};
-        while (!stack.empty()) {
-            const nlohmann::json* cur = stack.back();
-            stack.pop_back();
-            if (cur->is_array()) {
-                for (auto it = cur->rbegin(); it != cur->rend(); ++it) {
-                    stack.push_back(&*it);
-                }
-                continue;
-            }
-            if (!cur->is_object()) {
-                continue;
-            }
-            const auto type_it = cur->find("@type");
-            if (type_it != cur->end() && is_article_type(*type_it)) {
-                const auto p = cur->find("datePublished");
-                const auto m = cur->find("dateModified");
-                if (out.published.empty() && p != cur->end() && p->is_string()) {
-                    out.published = p->get<std::string>();
-                }
-                if (out.modified.empty() && m != cur->end() && m->is_string()) {
-                    out.modified = m->get<std::string>();
-                }
-            }
-            const auto graph = cur->find("@graph");
-            if (graph != cur->end()) {
-                stack.push_back(&*graph);
-            }
-        }
-    }
-    return out;
-}
-
 std::optional<Timestamp> element_time(const GumboNode* n) {
     if (n == nullptr) {
         return std::nullopt;
@@ -429,14 +325,323 @@ std::optional<Timestamp> element_time(const GumboNode* n) {
     return visible.empty() ? std::nullopt : dates::parse_any(visible);
 }
 
-std::string strip_site_suffix(const std::string& title) {
-    for (const std::string_view sep : {" | ", " - ", " – ", " — "}) {
-        const std::size_t pos = title.rfind(sep);
-        if (pos != std::string::npos && pos > 0) {
-            return title.substr(0, pos);
+// Lower-case ASCII copy (Vietnamese letters outside ASCII are left as they are).
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// Words of the class and id attributes, lower-case, split at anything not alphanumeric.
+std::vector<std::string> class_words(const GumboNode* n) {
+    std::vector<std::string> words;
+    std::string cur;
+    for (const char c : ascii_lower(attr_or_empty(n, "class") + " " + attr_or_empty(n, "id"))) {
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+            cur += c;
+        } else if (!cur.empty()) {
+            words.push_back(std::move(cur));
+            cur.clear();
         }
     }
-    return title;
+    if (!cur.empty()) {
+        words.push_back(std::move(cur));
+    }
+    return words;
+}
+
+bool has_class_word(const GumboNode* n, std::initializer_list<std::string_view> set) {
+    const std::vector<std::string> words = class_words(n);
+    return std::any_of(words.begin(), words.end(), [&set](const std::string& w) {
+        return std::find(set.begin(), set.end(), w) != set.end();
+    });
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && ascii_lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// Strips one pair of enclosing brackets: "(Theo TTXVN)" -> "Theo TTXVN".
+std::string strip_brackets(std::string s) {
+    while (s.size() >= 2 &&
+           ((s.front() == '(' && s.back() == ')') || (s.front() == '[' && s.back() == ']'))) {
+        s = trim(s.substr(1, s.size() - 2));
+    }
+    return s;
+}
+
+// Position and length of the first " - " / " – " / " — " in s at or after `from`.
+std::pair<std::size_t, std::size_t> find_dash(std::string_view s, std::size_t from = 0) {
+    std::pair<std::size_t, std::size_t> best{std::string_view::npos, 0};
+    for (const std::string_view sep : {" - ", " – ", " — "}) {
+        const std::size_t pos = s.find(sep, from);
+        if (pos < best.first) {
+            best = {pos, sep.size()};
+        }
+    }
+    return best;
+}
+
+// A dateline/source prefix at the start of a lead: "BBK - ", "(TTXVN) - ", "(Chinhphu.vn) - ",
+// "Hà Nội (TTXVN) - ". "" when there is none.
+std::string find_lead_prefix(const std::string& lead) {
+    const auto [pos, len] = find_dash(lead);
+    if (pos == std::string::npos || pos == 0 || pos > 40) {
+        return "";
+    }
+    const std::string head = lead.substr(0, pos);
+    bool prefix = false;
+    if (head.back() == ')' && head.find('(') != std::string::npos) {
+        prefix = head.find_first_of(".!?") == std::string::npos || head.front() == '(';
+    } else if (head.find(' ') == std::string::npos) {
+        // One token in capitals ("BBK", "TTXVN", "VOV.VN"): ASCII letters all upper case.
+        bool letters = false;
+        prefix = true;
+        for (const char c : head) {
+            const auto u = static_cast<unsigned char>(c);
+            if (std::isalpha(u) != 0) {
+                letters = true;
+                prefix = prefix && std::isupper(u) != 0;
+            } else if (std::isdigit(u) == 0 && c != '.' && c != '/') {
+                prefix = false;
+            }
+        }
+        prefix = prefix && letters;
+    }
+    return prefix ? lead.substr(0, pos + len) : "";
+}
+
+}  // namespace
+
+std::string normalize_byline(std::string_view raw) {
+    std::string s = strip_brackets(text::clean(raw));
+    // "Bài, ảnh, video: Ngọc Anh", "Tác giả: X": the names follow the label.
+    const std::size_t colon = s.find(':');
+    if (colon != std::string::npos && colon < 40) {
+        s = trim(s.substr(colon + 1));
+    }
+    for (const std::string_view lead_word : {"theo ", "by ", "nguồn ", "nguồn: "}) {
+        if (starts_with_ci(s, lead_word)) {
+            s = trim(s.substr(lead_word.size()));
+            break;
+        }
+    }
+    s = strip_brackets(s);
+    // "Quang Huy - Minh Đức", "A và B", "A, B" -> "A, B".
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        std::size_t cut = s.size();
+        std::size_t skip = 0;
+        const auto [dash, dash_len] = find_dash(s, start);
+        if (dash < cut) {
+            cut = dash;
+            skip = dash_len;
+        }
+        for (const std::string_view sep : {", ", " và ", " and ", " & ", "; ", " / "}) {
+            const std::size_t pos = s.find(sep, start);
+            if (pos < cut) {
+                cut = pos;
+                skip = sep.size();
+            }
+        }
+        std::string name = trim(s.substr(start, cut - start));
+        if (!name.empty()) {
+            names.push_back(std::move(name));
+        }
+        if (cut >= s.size()) {
+            break;
+        }
+        start = cut + skip;
+    }
+    std::string out;
+    for (const std::string& n : names) {
+        out += (out.empty() ? "" : ", ") + n;
+    }
+    return out;
+}
+
+namespace {
+
+// Visible publish time in elements named like a date ("Thứ năm, 19/12/2024 - 08:00").
+std::optional<Timestamp> visible_date(const std::vector<const GumboNode*>& all,
+                                      const GenericBody* generic) {
+    for (const GumboNode* n : all) {
+        if (!has_class_word(
+                n, {"date", "time", "datetime", "publish", "published", "pubdate", "dateline",
+                    "ngay", "ngaydang", "thoigian", "posted", "meta", "info", "detail"})) {
+            continue;
+        }
+        if (generic != nullptr && generic->junk.count(n) != 0) {
+            continue;
+        }
+        const std::string t = text_of(n);
+        if (t.empty() || t.size() > 200) {
+            continue;
+        }
+        if (auto when = dates::parse_vietnamese_text(t)) {
+            return when;
+        }
+    }
+    return std::nullopt;
+}
+
+// The display name of the section, from the breadcrumb's last link that is not the article.
+std::string breadcrumb_section(const std::vector<const GumboNode*>& all, const std::string& title) {
+    for (const GumboNode* n : all) {
+        if (!has_class_word(n, {"breadcrumb", "breadcrumbs", "breadcrum", "crumbs"})) {
+            continue;
+        }
+        std::string last;
+        for (const GumboNode* a : descendants(n)) {
+            if (a->v.element.tag != GUMBO_TAG_A) {
+                continue;
+            }
+            const std::string t = text_of(a);
+            if (!t.empty() && t != title) {
+                last = t;
+            }
+        }
+        if (!last.empty()) {
+            return last;
+        }
+    }
+    return "";
+}
+
+bool similar_start(const std::string& a, const std::string& b) {
+    const std::size_t n = std::min<std::size_t>({a.size(), b.size(), 60});
+    return n >= 20 && a.compare(0, n, b, 0, n) == 0;
+}
+
+// Text of an element that is all inside <strong>/<b>: "<p><strong>Lead</strong></p>".
+bool all_bold(const GumboNode* p) {
+    const std::vector<const GumboNode*> kids = element_children(p);
+    if (kids.size() != 1 ||
+        (kids[0]->v.element.tag != GUMBO_TAG_STRONG && kids[0]->v.element.tag != GUMBO_TAG_B)) {
+        return false;
+    }
+    return text_of(kids[0]) == text_of(p);
+}
+
+bool right_aligned(const GumboNode* n) {
+    std::string style = ascii_lower(attr_or_empty(n, "style"));
+    style.erase(std::remove(style.begin(), style.end(), ' '), style.end());
+    return ascii_lower(attr_or_empty(n, "align")) == "right" ||
+           style.find("text-align:right") != std::string::npos;
+}
+
+// The lead of a page without a lead rule: an element named like one (sapo, lead, summary, ...)
+// that does not hold the body, else a first body paragraph all in bold that the page's
+// description repeats.
+const GumboNode* find_generic_lead(const std::vector<const GumboNode*>& all,
+                                   const GenericBody& body, const std::string& description) {
+    for (const GumboNode* n : all) {
+        if (!has_class_word(n, {"sapo", "lead", "summary", "chapeau", "standfirst", "excerpt",
+                                "teaser", "description", "intro", "abstract", "tomtat"})) {
+            continue;
+        }
+        // A lead merged into the body as a sibling part is still the lead, unless it is all.
+        const bool holds_body =
+            std::any_of(body.parts.begin(), body.parts.end(), [n, &body](const GumboNode* p) {
+                return is_inside(p, n) && (p != n || body.parts.size() == 1);
+            });
+        const std::string t = text_of(n);
+        if (holds_body || t.size() < 20 || body.junk.count(n) != 0) {
+            continue;
+        }
+        return n;
+    }
+    if (body.parts.empty() || description.empty()) {
+        return nullptr;
+    }
+    for (const GumboNode* n : descendants(body.parts.front())) {
+        if (n->v.element.tag != GUMBO_TAG_P || text_of(n).empty()) {
+            continue;
+        }
+        if (all_bold(n) && similar_start(text_of(n), description)) {
+            return n;
+        }
+        break;  // only the first paragraph
+    }
+    return nullptr;
+}
+
+// The byline of a page without an author rule: the last short paragraph of the body when it is
+// right-aligned ("Quang Huy - Minh Đức"), else a short element named author/byline.
+const GumboNode* find_generic_byline(const std::vector<const GumboNode*>& all,
+                                     const GenericBody& body) {
+    if (!body.parts.empty()) {
+        const GumboNode* last = nullptr;
+        for (const GumboNode* n : descendants(body.parts.back())) {
+            if ((n->v.element.tag == GUMBO_TAG_P || n->v.element.tag == GUMBO_TAG_DIV) &&
+                !text_of(n).empty() && body.junk.count(n) == 0) {
+                last = n;
+            }
+        }
+        if (last != nullptr && right_aligned(last) && text_of(last).size() <= 60) {
+            return last;
+        }
+    }
+    for (const GumboNode* n : all) {
+        if (!has_class_word(n, {"author", "byline", "tacgia", "writer"})) {
+            continue;
+        }
+        const std::string t = text_of(n);
+        if (!t.empty() && t.size() <= 80) {
+            return n;
+        }
+    }
+    return nullptr;
+}
+
+const GumboNode* first_with_tag(const std::vector<const GumboNode*>& all, GumboTag tag) {
+    const auto it = std::find_if(all.begin(), all.end(),
+                                 [tag](const GumboNode* n) { return n->v.element.tag == tag; });
+    return it == all.end() ? nullptr : *it;
+}
+
+// The headline in <title>: the longest part between separators ("Báo X - Headline"), or the
+// text of a heading or title-named element that <title> contains, when longer.
+std::string title_from_title_tag(const std::vector<const GumboNode*>& all) {
+    const std::string full = text_of(first_with_tag(all, GUMBO_TAG_TITLE));
+    // Split at the strongest separator present only: "Bài - phụ | Báo X" -> "Bài - phụ".
+    std::string best = full;
+    for (const std::string_view sep : {" | ", " :: ", " » ", " – ", " — ", " - "}) {
+        if (full.find(sep) == std::string::npos) {
+            continue;
+        }
+        best.clear();
+        std::size_t start = 0;
+        while (start <= full.size()) {
+            const std::size_t pos = full.find(sep, start);
+            const std::size_t cut = pos == std::string::npos ? full.size() : pos;
+            const std::string part = trim(full.substr(start, cut - start));
+            if (part.size() > best.size()) {
+                best = part;
+            }
+            if (pos == std::string::npos) {
+                break;
+            }
+            start = pos + sep.size();
+        }
+        break;
+    }
+    for (const GumboNode* n : all) {
+        const GumboTag tag = n->v.element.tag;
+        const bool named = tag == GUMBO_TAG_H1 || tag == GUMBO_TAG_H2 ||
+                           has_class_word(n, {"title", "headline", "tieude"});
+        if (!named || tag == GUMBO_TAG_TITLE) {
+            continue;
+        }
+        const std::string t = text_of(n);
+        if (t.size() > best.size() && full.find(t) != std::string::npos) {
+            best = t;
+        }
+    }
+    return best;
 }
 
 }  // namespace
@@ -456,7 +661,7 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
     const std::optional<Selector> published_sel = compile(rules.published);
     const std::optional<Selector> published_text_sel = compile(rules.published_text);
     const std::optional<Selector> modified_sel = compile(rules.modified);
-    const std::optional<Selector> caption_sel = compile(rules.caption);
+    const std::optional<Selector> rule_caption_sel = compile(rules.caption);
     const std::optional<Selector> next_sel = compile(rules.next_page);
     std::vector<Selector> remove_sels;
     for (const std::string& r : rules.remove) {
@@ -467,6 +672,7 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
 
     const GumboNode* root = doc.root();
     const std::vector<const GumboNode*> all = descendants(root);
+    const PageMetadata meta = read_metadata(all);
     Article& article = result.article;
 
     std::string base(page_url);
@@ -480,37 +686,83 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
         }
     }
 
-    // Title.
+    // Title: the rule, else the page's headline (og:title / JSON-LD) unless an <h1> is the same
+    // headline without the site's suffix, else <h1>, else <title> without its suffix.
     if (title_sel) {
         article.title = text_of(title_sel->select_first(root));
     }
     if (article.title.empty()) {
-        article.title = text::clean(meta_content(all, "og:title"));
-    }
-    if (article.title.empty()) {
-        const auto h1 = std::find_if(all.begin(), all.end(), [](const GumboNode* n) {
-            return n->v.element.tag == GUMBO_TAG_H1;
-        });
-        if (h1 != all.end()) {
-            article.title = text_of(*h1);
+        const GumboNode* h1 = nullptr;
+        for (const GumboNode* n : all) {
+            if (n->v.element.tag == GUMBO_TAG_H1 && !text_of(n).empty()) {
+                h1 = n;
+                break;
+            }
+        }
+        const std::string h1_text = text_of(h1);
+        if (!meta.title.empty()) {
+            article.title =
+                !h1_text.empty() && meta.title.starts_with(h1_text) ? h1_text : meta.title;
+        } else {
+            article.title = h1_text;
         }
     }
     if (article.title.empty()) {
-        const auto t = std::find_if(all.begin(), all.end(), [](const GumboNode* n) {
-            return n->v.element.tag == GUMBO_TAG_TITLE;
-        });
-        if (t != all.end()) {
-            article.title = strip_site_suffix(text_of(*t));
-        }
+        article.title = title_from_title_tag(all);
     }
 
-    const GumboNode* container = body_sel ? body_sel->select_first(root) : nullptr;
+    // The body container: the rule's, else the generic extractor's.
+    std::vector<const GumboNode*> parts;
+    NodeSet removed;
+    GenericBody generic_body;
+    if (body_sel) {
+        if (const GumboNode* c = body_sel->select_first(root)) {
+            parts.push_back(c);
+        }
+    }
+    if (!parts.empty()) {
+        std::string text;
+        append_raw_text(parts.front(), text, nullptr);
+        if (text::is_blank(text) && descendants(parts.front()).empty()) {
+            parts.clear();
+        }
+    }
+    if (parts.empty()) {
+        const GumboNode* scope = doc.body() != nullptr ? doc.body() : root;
+        generic_body = find_generic_body(scope, article.title);
+        parts = generic_body.parts;
+        removed.insert(generic_body.junk.begin(), generic_body.junk.end());
+        result.generic = true;
+    }
+    const GenericBody* generic = result.generic ? &generic_body : nullptr;
+
     const GumboNode* lead_node = lead_sel ? lead_sel->select_first(root) : nullptr;
     const GumboNode* author_node = author_sel ? author_sel->select_first(root) : nullptr;
+    if (generic != nullptr && !lead_sel) {
+        lead_node = find_generic_lead(all, generic_body, meta.description);
+    }
+    if (generic != nullptr && !author_sel) {
+        author_node = find_generic_byline(all, generic_body);
+    }
+    if (generic != nullptr && parts.size() > 1) {
+        std::erase_if(parts,
+                      [&](const GumboNode* p) { return p == lead_node || p == author_node; });
+    }
     article.lead = text_of(lead_node);
-    article.author = text_of(author_node);
+    if (article.lead.empty() && generic != nullptr && !lead_sel) {
+        article.lead = meta.description;
+    }
+    article.lead_prefix = find_lead_prefix(article.lead);
+    article.author = normalize_byline(text_of(author_node));
+    if (article.author.empty() && !author_sel && meta.author != meta.site_name) {
+        article.author = normalize_byline(meta.author);
+    }
+    article.section = breadcrumb_section(all, article.title);
+    if (article.section.empty()) {
+        article.section = meta.section;
+    }
 
-    // Dates.
+    // Dates: rules, then JSON-LD / meta / <time>, then visible text.
     std::optional<Timestamp> published;
     if (published_sel) {
         published = element_time(published_sel->select_first(root));
@@ -525,42 +777,14 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
     if (modified_sel) {
         modified = element_time(modified_sel->select_first(root));
     }
-    const bool need_fallback_dates = !published || !modified;
-    if (need_fallback_dates) {
-        if (!published) {
-            const std::string m = meta_content(all, "article:published_time");
-            if (!m.empty()) {
-                published = dates::parse_any(m);
-            }
-        }
-        if (!modified) {
-            const std::string m = meta_content(all, "article:modified_time");
-            if (!m.empty()) {
-                modified = dates::parse_any(m);
-            }
-        }
-        if (!published || !modified) {
-            const JsonLdDates ld = json_ld_dates(all);
-            if (!published && !ld.published.empty()) {
-                published = dates::parse_any(ld.published);
-            }
-            if (!modified && !ld.modified.empty()) {
-                modified = dates::parse_any(ld.modified);
-            }
-        }
-        if (!published) {
-            for (const GumboNode* n : all) {
-                if (n->v.element.tag == GUMBO_TAG_TIME) {
-                    const std::string dt = trim(attr_or_empty(n, "datetime"));
-                    if (!dt.empty()) {
-                        published = dates::parse_any(dt);
-                        if (published) {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
+    if (!published) {
+        published = meta.published;
+    }
+    if (!modified) {
+        modified = meta.modified;
+    }
+    if (!published) {
+        published = visible_date(all, generic);
     }
     article.published = published;
     if (modified && modified != published) {
@@ -583,10 +807,7 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
             while (i < rel.size() && rel[i] != ' ') {
                 ++i;
             }
-            std::string word = rel.substr(start, i - start);
-            std::transform(word.begin(), word.end(), word.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            canonical = canonical || word == "canonical";
+            canonical = canonical || ascii_lower(rel.substr(start, i - start)) == "canonical";
         }
         if (canonical) {
             result.declared_canonical = resolve(base, attr_or_empty(n, "href"));
@@ -616,55 +837,90 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
         result.error = "no title";
         return result;
     }
-    if (container == nullptr) {
+    if (parts.empty()) {
         result.error = "no body";
         return result;
     }
 
+    // Captions: the rule's elements, else the usual caption markups.
+    const std::optional<Selector> caption_sel =
+        rule_caption_sel ? rule_caption_sel
+                         : std::optional<Selector>(Selector(
+                               "figcaption, td.caption, td.desc, td.image_desc, p.pCaption, "
+                               "[class*=caption], [class*=Caption]"));
+    const auto in_junk = [&](const GumboNode* n, const GumboNode* part) {
+        if (generic == nullptr) {
+            return false;
+        }
+        for (const GumboNode* p = n; p != nullptr && p != part; p = p->parent) {
+            if (generic_body.junk.count(p) != 0) {
+                return true;
+            }
+        }
+        return false;
+    };
+
     // Media, taken before anything is removed.
-    const std::vector<const GumboNode*> in_body = descendants(container);
     std::vector<Media> images;
     std::vector<const GumboNode*> media_nodes;
     std::vector<const GumboNode*> video_nodes;
-    for (const GumboNode* n : in_body) {
-        const GumboTag tag = n->v.element.tag;
-        if (tag == GUMBO_TAG_IMG) {
-            if (inside_noscript(n, container)) {
-                // A noscript copy of a lazy image beside it is not a second image.
-                const GumboNode* ns = n->parent;
-                while (ns != nullptr &&
-                       !(is_element(ns) && ns->v.element.tag == GUMBO_TAG_NOSCRIPT)) {
-                    ns = ns->parent;
-                }
-                const bool has_twin =
-                    ns != nullptr && ns->parent != nullptr &&
-                    std::any_of(in_body.begin(), in_body.end(), [&](const GumboNode* m) {
-                        return m->v.element.tag == GUMBO_TAG_IMG && m->parent == ns->parent;
-                    });
-                if (has_twin) {
-                    continue;
-                }
-            }
-            std::string src = image_src(n, rules);
-            if (src.empty()) {
-                src = noscript_fallback(n, rules);
-            }
-            src = resolve(base, src);
-            if (src.empty()) {
+    std::vector<const GumboNode*> media_part;  // the part holding each media node
+    for (const GumboNode* container : parts) {
+        const std::vector<const GumboNode*> in_body = descendants(container);
+        for (const GumboNode* n : in_body) {
+            const GumboTag tag = n->v.element.tag;
+            if (tag != GUMBO_TAG_IMG && tag != GUMBO_TAG_IFRAME && tag != GUMBO_TAG_VIDEO) {
                 continue;
             }
-            images.push_back({n, src});
-            media_nodes.push_back(n);
-        } else if (tag == GUMBO_TAG_IFRAME || tag == GUMBO_TAG_VIDEO) {
-            video_nodes.push_back(n);
-            media_nodes.push_back(n);
+            if (in_junk(n, container)) {
+                continue;
+            }
+            if (tag == GUMBO_TAG_IMG) {
+                if (inside_noscript(n, container)) {
+                    // A noscript copy of a lazy image beside it is not a second image.
+                    const GumboNode* ns = n->parent;
+                    while (ns != nullptr &&
+                           !(is_element(ns) && ns->v.element.tag == GUMBO_TAG_NOSCRIPT)) {
+                        ns = ns->parent;
+                    }
+                    const bool has_twin =
+                        ns != nullptr && ns->parent != nullptr &&
+                        std::any_of(in_body.begin(), in_body.end(), [&](const GumboNode* m) {
+                            return m->v.element.tag == GUMBO_TAG_IMG && m->parent == ns->parent;
+                        });
+                    if (has_twin) {
+                        continue;
+                    }
+                }
+                std::string src = image_src(n, rules);
+                if (src.empty()) {
+                    src = noscript_fallback(n, rules);
+                }
+                src = resolve(base, src);
+                if (src.empty()) {
+                    continue;
+                }
+                images.push_back({n, src});
+                media_nodes.push_back(n);
+            } else {
+                video_nodes.push_back(n);
+                media_nodes.push_back(n);
+            }
         }
     }
+    const auto part_of = [&parts](const GumboNode* n) {
+        for (const GumboNode* p : parts) {
+            if (is_inside(n, p)) {
+                return p;
+            }
+        }
+        return parts.front();
+    };
     std::set<std::string> seen_images;
     for (const Media& m : images) {
         if (seen_images.insert(m.src).second) {
             article.images.push_back(
-                {m.src, find_caption(m.node, container, media_nodes, caption_sel)});
+                {m.src, find_caption(m.node, part_of(m.node), media_nodes, caption_sel)});
         }
     }
     std::set<std::string> seen_videos;
@@ -689,31 +945,46 @@ Extraction extract_article(std::string_view html, std::string_view page_url,
             poster = attr_or_empty(v, "data-poster");
         }
         video.poster = resolve(base, poster);
-        video.caption = find_caption(v, container, media_nodes, caption_sel);
+        video.caption = find_caption(v, part_of(v), media_nodes, caption_sel);
         article.videos.push_back(std::move(video));
     }
 
     // Body text.
-    NodeSet removed;
-    for (const Selector& s : remove_sels) {
-        for (const GumboNode* n : s.select_all(container)) {
-            removed.insert(n);
+    for (const GumboNode* container : parts) {
+        for (const Selector& s : remove_sels) {
+            for (const GumboNode* n : s.select_all(container)) {
+                removed.insert(n);
+            }
         }
-    }
-    if (caption_sel) {
         for (const GumboNode* n : caption_sel->select_all(container)) {
             removed.insert(n);
         }
-    }
-    for (const GumboNode* n : {lead_node, author_node}) {
-        if (n != nullptr && n != container && is_inside(n, container)) {
-            removed.insert(enclosing_block(n, container));
+        for (const GumboNode* n : {lead_node, author_node}) {
+            if (n != nullptr && n != container && is_inside(n, container)) {
+                removed.insert(enclosing_block(n, container));
+            }
         }
     }
-    article.body = body_paragraphs(container, removed);
+    for (const GumboNode* container : parts) {
+        std::vector<std::string> paragraphs = body_paragraphs(container, removed);
+        article.body.insert(article.body.end(), std::make_move_iterator(paragraphs.begin()),
+                            std::make_move_iterator(paragraphs.end()));
+    }
+    // The lead printed again as the first paragraph.
+    if (!article.body.empty() && !article.lead.empty()) {
+        const std::string& first = article.body.front();
+        const std::string bare_lead = article.lead.substr(article.lead_prefix.size());
+        if (first == article.lead || first == bare_lead) {
+            article.body.erase(article.body.begin());
+        }
+    }
     if (article.body.empty() && article.images.empty() && article.videos.empty()) {
         result.error = "no body";
         return result;
+    }
+    const auto skip = [&removed](const GumboNode* n) { return removed.count(n) != 0; };
+    for (const GumboNode* container : parts) {
+        article.html += sanitize_html(container, base, skip);
     }
     result.ok = true;
     return result;

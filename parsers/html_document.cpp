@@ -46,6 +46,20 @@ bool is_self_closing_sibling(std::string_view name) {
     return false;
 }
 
+// How many levels an open element of this name adds to the tree Gumbo builds. A table holds
+// anything only inside tbody/tr/td (whose own tags are not counted), a list inside li, a dl
+// inside dd.
+long nesting_weight(std::string_view name) {
+    if (ascii_iequals(name, "table")) {
+        return 4;
+    }
+    if (ascii_iequals(name, "ul") || ascii_iequals(name, "ol") || ascii_iequals(name, "dl") ||
+        ascii_iequals(name, "menu") || ascii_iequals(name, "dir")) {
+        return 2;
+    }
+    return 1;
+}
+
 bool skipped_for_text(const GumboNode* n) {
     if (n->type == GUMBO_NODE_TEMPLATE) {
         return true;
@@ -78,7 +92,229 @@ const GumboNode* child_at(const GumboVector* v, unsigned i) {
     return static_cast<const GumboNode*>(v->data[i]);
 }
 
+bool is_html_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+bool starts_with_ci(std::string_view h, std::size_t at, std::string_view word) {
+    return at + word.size() <= h.size() && ascii_iequals(h.substr(at, word.size()), word);
+}
+
+// Whether an end or start tag name stops at `at` (so "</scriptx" is not "</script").
+bool name_stops(std::string_view h, std::size_t at) {
+    return at < h.size() && (is_html_space(h[at]) || h[at] == '/' || h[at] == '>');
+}
+
+// Position just past the '>' of a tag whose name ends at `at`, skipping attributes and their
+// quoted values; npos when the tag is not closed before the end.
+std::size_t tag_end(std::string_view h, std::size_t at) {
+    const std::size_t n = h.size();
+    std::size_t k = at;
+    while (true) {
+        while (k < n && (is_html_space(h[k]) || h[k] == '/')) {
+            ++k;
+        }
+        if (k >= n) {
+            return std::string_view::npos;
+        }
+        if (h[k] == '>') {
+            return k + 1;
+        }
+        ++k;  // the first character of a name may be anything, even '='
+        while (k < n && !is_html_space(h[k]) && h[k] != '/' && h[k] != '>' && h[k] != '=') {
+            ++k;
+        }
+        while (k < n && is_html_space(h[k])) {
+            ++k;
+        }
+        if (k < n && h[k] == '=') {
+            ++k;
+            while (k < n && is_html_space(h[k])) {
+                ++k;
+            }
+            if (k < n && (h[k] == '"' || h[k] == '\'')) {
+                const std::size_t close = h.find(h[k], k + 1);
+                if (close == std::string_view::npos) {
+                    return std::string_view::npos;
+                }
+                k = close + 1;
+            } else {
+                while (k < n && !is_html_space(h[k]) && h[k] != '>') {
+                    ++k;
+                }
+            }
+        }
+    }
+}
+
+// Start of the "</script" that ends script data beginning at `from`, following the HTML
+// tokenizer's escaped and double-escaped states; npos when the script runs to the end.
+std::size_t script_end(std::string_view h, std::size_t from) {
+    enum class State { data, escaped, double_escaped };
+    State state = State::data;
+    const std::size_t n = h.size();
+    std::size_t j = from;
+    while (j < n) {
+        j = h.find_first_of("<-", j);
+        if (j == std::string_view::npos) {
+            break;
+        }
+        if (h[j] == '-') {
+            if (state != State::data && h.compare(j, 3, "-->") == 0) {
+                state = State::data;
+                j += 3;
+            } else {
+                ++j;
+            }
+            continue;
+        }
+        if (starts_with_ci(h, j, "</script") && name_stops(h, j + 8)) {
+            if (state != State::double_escaped) {
+                return j;
+            }
+            state = State::escaped;
+            j += 8;
+            continue;
+        }
+        if (state == State::data && h.compare(j, 4, "<!--") == 0) {
+            state = State::escaped;
+            j += 2;  // "<!-->" closes at once: let "-->" match from the dashes
+            continue;
+        }
+        if (state == State::escaped && starts_with_ci(h, j, "<script") && name_stops(h, j + 7)) {
+            state = State::double_escaped;
+            j += 7;
+            continue;
+        }
+        ++j;
+    }
+    return std::string_view::npos;
+}
+
+// Start of the "</name" closing a RAWTEXT/RCDATA element, or npos.
+std::size_t raw_end(std::string_view h, std::size_t from, std::string_view name) {
+    std::size_t j = from;
+    while (true) {
+        j = h.find("</", j);
+        if (j == std::string_view::npos) {
+            return j;
+        }
+        if (starts_with_ci(h, j + 2, name) && name_stops(h, j + 2 + name.size())) {
+            return j;
+        }
+        j += 2;
+    }
+}
+
+// Position just past the comment starting at `at` ("<!--"), or the end of the text.
+std::size_t comment_end(std::string_view h, std::size_t at) {
+    std::size_t j = at + 4;
+    if (j < h.size() && h[j] == '>') {
+        return j + 1;  // "<!-->"
+    }
+    if (h.compare(j, 2, "->") == 0) {
+        return j + 2;  // "<!--->"
+    }
+    while (true) {
+        const std::size_t dash = h.find("--", j);
+        if (dash == std::string_view::npos) {
+            return h.size();
+        }
+        if (h.compare(dash + 2, 1, ">") == 0) {
+            return dash + 3;
+        }
+        if (h.compare(dash + 2, 2, "!>") == 0) {
+            return dash + 4;
+        }
+        j = dash + 1;
+    }
+}
+
 }  // namespace
+
+std::string strip_inert(std::string_view h) {
+    std::string out;
+    out.reserve(h.size() / 2);
+    const std::size_t n = h.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const std::size_t lt = h.find('<', i);
+        if (lt == std::string_view::npos) {
+            out.append(h.substr(i));
+            break;
+        }
+        out.append(h.substr(i, lt - i));
+        i = lt;
+        if (h.compare(i, 4, "<!--") == 0) {
+            i = comment_end(h, i);
+            continue;
+        }
+        const bool end_tag = i + 1 < n && h[i + 1] == '/';
+        const std::size_t name_start = i + (end_tag ? 2 : 1);
+        const bool bogus = i + 1 < n && (h[i + 1] == '!' || h[i + 1] == '?');
+        if (bogus || (end_tag && name_start < n && h[name_start] != '>' &&
+                      std::isalpha(static_cast<unsigned char>(h[name_start])) == 0)) {
+            // Doctype, CDATA or a bogus comment: kept as it is, up to its '>'.
+            const std::size_t gt = h.find('>', i);
+            const std::size_t stop = gt == std::string_view::npos ? n : gt + 1;
+            out.append(h.substr(i, stop - i));
+            i = stop;
+            continue;
+        }
+        if (name_start >= n || std::isalpha(static_cast<unsigned char>(h[name_start])) == 0) {
+            out += '<';  // a '<' in text
+            ++i;
+            continue;
+        }
+        std::size_t name_end = name_start;
+        while (name_end < n && !is_html_space(h[name_end]) && h[name_end] != '/' &&
+               h[name_end] != '>') {
+            ++name_end;
+        }
+        const std::size_t close = tag_end(h, name_end);
+        if (close == std::string_view::npos) {
+            out.append(h.substr(i));  // a tag cut by the end of the page: the parser drops it
+            break;
+        }
+        const std::string_view tag = h.substr(i, close - i);
+        out.append(tag);
+        i = close;
+        if (end_tag) {
+            continue;
+        }
+        const std::string_view name = h.substr(name_start, name_end - name_start);
+        if (ascii_iequals(name, "script")) {
+            const std::size_t stop = script_end(h, i);
+            std::string lowered(tag);
+            for (char& c : lowered) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            const std::size_t end = stop == std::string_view::npos ? n : stop;
+            if (lowered.find("application/ld+json") != std::string::npos) {
+                out.append(h.substr(i, end - i));
+            }
+            i = end;
+        } else if (ascii_iequals(name, "style")) {
+            const std::size_t stop = raw_end(h, i, "style");
+            i = stop == std::string_view::npos ? n : stop;
+        } else if (ascii_iequals(name, "plaintext")) {
+            out.append(h.substr(i));
+            break;
+        } else {
+            for (const std::string_view raw :
+                 {"title", "textarea", "xmp", "iframe", "noembed", "noframes"}) {
+                if (ascii_iequals(name, raw)) {
+                    const std::size_t stop = raw_end(h, i, raw);
+                    const std::size_t end = stop == std::string_view::npos ? n : stop;
+                    out.append(h.substr(i, end - i));
+                    i = end;
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}
 
 std::string HtmlDocument::check(std::string_view html) {
     if (html.size() > kMaxBytes) {
@@ -88,6 +324,7 @@ std::string HtmlDocument::check(std::string_view html) {
     // contents of script/style. An estimate, but it bounds the depth Gumbo will build.
     long depth = 0;
     long max_depth = 0;
+    long foreign = 0;  // open <svg>/<math>: only there does "<x/>" close itself
     std::size_t i = 0;
     const std::size_t n = html.size();
     while (i < n) {
@@ -123,9 +360,12 @@ std::string HtmlDocument::check(std::string_view html) {
         if (is_void_tag(name) || is_self_closing_sibling(name)) {
             continue;
         }
+        const long weight = nesting_weight(name);
+        const bool foreign_root = ascii_iequals(name, "svg") || ascii_iequals(name, "math");
         if (closing) {
-            if (depth > 0) {
-                --depth;
+            depth = depth > weight ? depth - weight : 0;
+            if (foreign_root && foreign > 0) {
+                --foreign;
             }
             continue;
         }
@@ -147,10 +387,14 @@ std::string HtmlDocument::check(std::string_view html) {
             i = j;
             continue;
         }
-        if (self_closed) {
+        // In HTML "<div/>" opens a div like "<div>"; the slash closes only foreign elements.
+        if (self_closed && (foreign > 0 || foreign_root)) {
             continue;
         }
-        ++depth;
+        if (foreign_root) {
+            ++foreign;
+        }
+        depth += weight;
         if (depth > max_depth) {
             max_depth = depth;
         }
@@ -161,7 +405,7 @@ std::string HtmlDocument::check(std::string_view html) {
     return "";
 }
 
-HtmlDocument::HtmlDocument(std::string html) : html_(std::move(html)), error_(check(html_)) {
+HtmlDocument::HtmlDocument(std::string html) : html_(strip_inert(html)), error_(check(html_)) {
     if (!error_.empty()) {
         html_.clear();
     }

@@ -142,8 +142,12 @@ TEST(CharsetPolicy, UnknownLabelFallsThroughToNextRule) {
     EXPECT_EQ(to_utf8("caf\xE9", "text/html; charset=\"bad label; rm -rf\""), "café");
 }
 
-TEST(CharsetPolicy, DeclaredUtf8WithBadBytesGetsReplacementCharacters) {
-    EXPECT_EQ(to_utf8("ok \xFF end", "text/html; charset=utf-8"), "ok " + kReplacement + " end");
+TEST(CharsetPolicy, DeclaredUtf8WithAFewBadBytesGetsReplacementCharacters) {
+    EXPECT_EQ(to_utf8("Việt \xFF Nam", "text/html; charset=utf-8"),
+              "Việt " + kReplacement + " Nam");
+    // Truncated at the end of a buffer: the label and the rest of the bytes agree.
+    EXPECT_EQ(to_utf8("<meta charset=utf-8>Bắc Kạn \xE1\xBA", ""),
+              "<meta charset=utf-8>Bắc Kạn " + kReplacement + kReplacement);
 }
 
 TEST(CharsetPolicy, UndecodableBytesBecomeReplacementCharacters) {
@@ -178,6 +182,81 @@ TEST(CharsetPolicy, NeverThrowsOnGarbage) {
     }
     EXPECT_EQ(to_utf8("", ""), "");
     EXPECT_EQ(declared_charset("", ""), "");
+}
+
+// --- Labels that lie (HTML) ---------------------------------------------------------------------
+
+TEST(CharsetLyingLabels, Utf8BytesUnderAnIso88591HeaderStayUtf8) {
+    const std::string page = "<html><head><title>" + kViet + "</title></head></html>";
+    EXPECT_EQ(to_utf8(page, "text/html; charset=iso-8859-1"), page);
+}
+
+TEST(CharsetLyingLabels, Windows1252BytesUnderAMetaUtf8AreDecodedAsWindows1252) {
+    const std::string meta = "<html><head><meta charset=\"utf-8\"></head><body>";
+    const std::string bytes = meta + encode("Café “Sài Gòn” — 5€", "WINDOWS-1252");
+    ASSERT_FALSE(text::is_valid_utf8(bytes));
+    EXPECT_EQ(to_utf8(bytes, "text/html"), meta + "Café “Sài Gòn” — 5€");
+    EXPECT_EQ(to_utf8(bytes, "text/html; charset=UTF-8"), meta + "Café “Sài Gòn” — 5€");
+}
+
+TEST(CharsetLyingLabels, AUtf16HeaderOnWindows1258BytesFallsThroughToTheMeta) {
+    const std::string meta =
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; "
+        "charset=windows-1258\">";
+    const std::string bytes = meta + encode(kViet, "WINDOWS-1258");
+    EXPECT_EQ(to_utf8(bytes, "text/html; charset=utf-16"), meta + kViet);
+}
+
+TEST(CharsetLyingLabels, AUtf16PageWithoutBomIsToldByItsNulPattern) {
+    const std::string page = "<html><body><p>" + kViet + "</p></body></html>";
+    EXPECT_EQ(to_utf8(encode(page, "UTF-16LE"), "text/html"), page);
+    EXPECT_EQ(to_utf8(encode(page, "UTF-16BE"), "text/html; charset=iso-8859-1"), page);
+}
+
+// --- XML documents: to_utf8_xml -----------------------------------------------------------------
+
+const std::string kFeedBody =
+    "<rss version=\"2.0\"><channel><item><title>" + kViet + "</title></item></channel></rss>";
+
+TEST(CharsetXml, Utf16LeFeedWithBomIsDecodedAndRelabelled) {
+    const std::string bytes =
+        "\xFF\xFE" + encode("<?xml version=\"1.0\" encoding=\"utf-16\"?>" + kFeedBody, "UTF-16LE");
+    EXPECT_EQ(to_utf8_xml(bytes), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + kFeedBody);
+}
+
+TEST(CharsetXml, Utf16LeFeedWithoutBomIsDecodedByItsNulPattern) {
+    const std::string bytes =
+        encode("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n" + kFeedBody, "UTF-16LE");
+    ASSERT_EQ(bytes.substr(0, 4), std::string("<\0?\0", 4));
+    EXPECT_EQ(to_utf8_xml(bytes, "application/rss+xml"),
+              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + kFeedBody);
+    // Big-endian, and with no declaration at all.
+    EXPECT_EQ(to_utf8_xml(encode(kFeedBody, "UTF-16BE")), kFeedBody);
+}
+
+TEST(CharsetXml, Utf8FeedDeclaringUtf16StaysUtf8) {
+    const std::string feed = "<?xml version='1.0' encoding='utf-16'?>" + kFeedBody;
+    EXPECT_EQ(to_utf8_xml(feed, "text/xml; charset=utf-16"),
+              "<?xml version='1.0' encoding='UTF-8'?>" + kFeedBody);
+}
+
+TEST(CharsetXml, Windows1258FeedDeclaringWindows1258IsDecoded) {
+    const std::string decl = "<?xml version=\"1.0\" encoding=\"windows-1258\" standalone=\"yes\"?>";
+    const std::string bytes = decl + encode(kFeedBody, "WINDOWS-1258");
+    ASSERT_FALSE(text::is_valid_utf8(bytes));
+    EXPECT_EQ(to_utf8_xml(bytes),
+              "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>" + kFeedBody);
+}
+
+TEST(CharsetXml, DropsSpaceBeforeTheDeclarationAndLeavesOtherTextAlone) {
+    EXPECT_EQ(to_utf8_xml("\n\n  <?xml version=\"1.0\"?><a>encoding=\"x\"</a>"),
+              "<?xml version=\"1.0\"?><a>encoding=\"x\"</a>");
+    EXPECT_EQ(to_utf8_xml("<a>no declaration</a>"), "<a>no declaration</a>");
+    EXPECT_EQ(to_utf8_xml("<?xml-stylesheet href=\"a.xsl\"?><a/>"),
+              "<?xml-stylesheet href=\"a.xsl\"?><a/>");
+    EXPECT_EQ(to_utf8_xml("<?xml version=\"1.0\" encoding=\"utf-8"),
+              "<?xml version=\"1.0\" encoding=\"utf-8");
+    EXPECT_EQ(to_utf8_xml(""), "");
 }
 
 }  // namespace

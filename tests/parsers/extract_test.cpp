@@ -167,13 +167,14 @@ TEST(ExtractArticle, TitleFallsBackToOgTitleThenH1ThenTitleWithoutSuffix) {
               "Bài - phụ");
 }
 
-TEST(ExtractArticle, MissingTitleOrBodyIsAnError) {
+TEST(ExtractArticle, MissingTitleOrAnyBodyTextIsAnError) {
     const Extraction no_title =
         extract_article("<div class=body><p>x</p></div>", "http://x.test/", basic_rules());
     EXPECT_FALSE(no_title.ok);
     EXPECT_EQ(no_title.error, "no title");
-    const Extraction no_body =
-        extract_article("<h1 class=title>T</h1><p>x</p>", "http://x.test/", basic_rules());
+    // The body rule matches nothing and the generic fallback finds no text either.
+    const Extraction no_body = extract_article("<h1 class=title>T</h1><div class=other></div>",
+                                               "http://x.test/", basic_rules());
     EXPECT_FALSE(no_body.ok);
     EXPECT_EQ(no_body.error, "no body");
 }
@@ -200,6 +201,66 @@ TEST(ExtractArticle, CanonicalAndNextPagesAreResolvedAndExcludeThePageItself) {
         "<meta property='og:url' content='/og'><h1 class=title>T</h1><div class=body>x</div>",
         "http://x.test/a.html", basic_rules());
     EXPECT_EQ(og.declared_canonical, "http://x.test/og");
+}
+
+TEST(NormalizeByline, KeepsTheNamesWithoutLabelsAgencyWordsOrBrackets) {
+    EXPECT_EQ(normalize_byline("Theo TTXVN"), "TTXVN");
+    EXPECT_EQ(normalize_byline(" (Theo TTXVN) "), "TTXVN");
+    EXPECT_EQ(normalize_byline("Bài, ảnh, video: Ngọc Anh"), "Ngọc Anh");
+    EXPECT_EQ(normalize_byline("Quang Huy - Minh Đức"), "Quang Huy, Minh Đức");
+    EXPECT_EQ(normalize_byline("By Jane Doe and John Roe"), "Jane Doe, John Roe");
+    EXPECT_EQ(normalize_byline("Thanh Tâm"), "Thanh Tâm");
+    EXPECT_EQ(normalize_byline(""), "");
+}
+
+TEST(ExtractArticle, LeadPrefixIsDetectedWhileTheLeadKeepsItsText) {
+    const auto prefix_of = [](const std::string& lead) {
+        return extract_article("<h1 class=title>T</h1><div class=sapo>" + lead +
+                                   "</div><div class=body><p>x</p></div>",
+                               "http://x.test/", basic_rules());
+    };
+    for (const auto& [lead, prefix] : std::vector<std::pair<std::string, std::string>>{
+             {"BBK - Sáng 22/12, cuộc họp.", "BBK - "},
+             {"(TTXVN) - Trung tâm dự báo.", "(TTXVN) - "},
+             {"(Chinhphu.vn) - Thủ tướng.", "(Chinhphu.vn) - "},
+             {"Hà Nội (TTXVN) – Sáng nay.", "Hà Nội (TTXVN) – "},
+             {"Theo Trung tâm Dự báo - nhiệt độ giảm.", ""},
+             {"Năm 2025 - năm bản lề.", ""}}) {
+        const Extraction e = prefix_of(lead);
+        EXPECT_EQ(e.article.lead, lead);
+        EXPECT_EQ(e.article.lead_prefix, prefix) << lead;
+    }
+}
+
+TEST(ExtractArticle, WithoutRulesTheGenericExtractorFindsBodyLeadBylineSectionAndDate) {
+    const Extraction e = extract_article(
+        R"html(<html><head><title>Báo X - Tiêu đề bài</title>
+<meta name="description" content="Sapo của bài viết, đủ dài để so sánh với đoạn đầu."></head><body>
+<div class="menu"><a href="/">Trang chủ</a><a href="/kt/">Kinh tế</a></div>
+<div class="breadcrumb"><a href="/">Trang chủ</a> › <a href="/kt/">Kinh tế</a></div>
+<h1>Tiêu đề bài</h1><span class="date">Thứ sáu, 22/12/2023, 08:30 (GMT+7)</span>
+<div class="noidung">
+<p><strong>Sapo của bài viết, đủ dài để so sánh với đoạn đầu.</strong></p>
+<p>Đoạn thứ nhất của bài, có dấu phẩy, có nhiều chữ, và đủ dài để được chấm điểm.</p>
+<p>Đoạn thứ hai của bài, cũng dài, có dấu phẩy, để bộ chấm điểm chọn khối này.</p>
+<p style="text-align: right"><b>Quang Huy - Minh Đức</b></p></div>
+<div class="tin-lien-quan"><a href="/a">Tin khác một</a><a href="/b">Tin khác hai</a></div>
+</body></html>)html",
+        "http://x.test/kt/a.html", SiteRules{});
+    ASSERT_TRUE(e.ok) << e.error;
+    EXPECT_TRUE(e.generic);
+    EXPECT_EQ(e.article.title, "Tiêu đề bài");
+    EXPECT_EQ(e.article.lead, "Sapo của bài viết, đủ dài để so sánh với đoạn đầu.");
+    EXPECT_EQ(e.article.author, "Quang Huy, Minh Đức");
+    EXPECT_EQ(e.article.section, "Kinh tế");
+    ASSERT_TRUE(e.article.published.has_value());
+    EXPECT_EQ(dates::format_iso8601_vn(*e.article.published), "2023-12-22T08:30:00+07:00");
+    EXPECT_EQ(e.article.body,
+              (std::vector<std::string>{
+                  "Đoạn thứ nhất của bài, có dấu phẩy, có nhiều chữ, và đủ dài để được chấm điểm.",
+                  "Đoạn thứ hai của bài, cũng dài, có dấu phẩy, để bộ chấm điểm chọn khối này."}));
+    EXPECT_EQ(e.article.html.find("Tin khác"), std::string::npos);
+    EXPECT_NE(e.article.html.find("Đoạn thứ hai"), std::string::npos);
 }
 
 TEST(AppendPage, AppendsParagraphsAndDeduplicatesImagesBySrc) {

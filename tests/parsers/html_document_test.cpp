@@ -1,8 +1,14 @@
 #include "parsers/html_document.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+#include "core/text.h"
 
 namespace baofeed::parsers {
 namespace {
@@ -88,6 +94,73 @@ TEST(HtmlDocumentCheck, BalancedNestingIsNotCountedTwice) {
         page += "<div><span>x</span></div>";
     }
     EXPECT_EQ(HtmlDocument::check(page), "");
+}
+
+}  // namespace
+}  // namespace baofeed::parsers
+
+namespace baofeed::parsers {
+namespace {
+
+TEST(StripInert, EmptiesScriptsAndStylesKeepsJsonLdAndDropsComments) {
+    EXPECT_EQ(strip_inert("<p>a<!-- 20/12/2024 GMT+0700 -->b</p><SCRIPT>var x=1;</SCRIPT>"
+                          "<style type=text/css>p{}</style><script type=\"application/ld+json\">"
+                          "{\"a\":1}</script>"),
+              "<p>ab</p><SCRIPT></SCRIPT><style type=text/css></style>"
+              "<script type=\"application/ld+json\">{\"a\":1}</script>");
+}
+
+TEST(StripInert, FollowsTheTokenizerNotTheScriptLanguage) {
+    // "</script" inside a JS string still ends the element, as in every HTML parser.
+    EXPECT_EQ(strip_inert("<script>s='</script>';</script>"), "<script></script>';</script>");
+    // <!--<script> hides the next </script> (the double-escaped state).
+    EXPECT_EQ(strip_inert("<script><!--<script>x</script>y--></script>z"), "<script></script>z");
+    // A </scriptx> is no end tag; an unterminated script runs to the end.
+    EXPECT_EQ(strip_inert("<script>a</scriptx>b"), "<script>");
+    // Tags inside attribute values, <title> and <textarea> are text, and so are comments there.
+    EXPECT_EQ(strip_inert("<a title=\"<script>\">t</a><title><!--x--></title>"),
+              "<a title=\"<script>\">t</a><title><!--x--></title>");
+    EXPECT_EQ(strip_inert("<textarea><style>k</style></textarea>"),
+              "<textarea><style>k</style></textarea>");
+    // Abrupt and unterminated comments, "<" in text, doctype and CDATA kept.
+    EXPECT_EQ(strip_inert("<!DOCTYPE html>a<!-->b<!--->c < d<![CDATA[x]]><!-- open"),
+              "<!DOCTYPE html>abc < d<![CDATA[x]]>");
+    EXPECT_EQ(strip_inert("a--!><!--x--!>b"), "a--!>b");
+}
+
+// Visible text of the page as Gumbo parses the bytes as they are, white space collapsed (a
+// dropped comment joins the white space around it).
+std::string text_of_unstripped(const std::string& html) {
+    GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+    std::string text = text::clean(raw_text(out->root));
+    gumbo_destroy_output(&kGumboDefaultOptions, out);
+    return text;
+}
+
+TEST(StripInert, LeavesTheVisibleTextOfRealPagesUnchanged) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> pages;
+    for (const auto& e :
+         fs::recursive_directory_iterator(fs::path(BAOFEED_FIXTURES_DIR) / "sites")) {
+        const std::string ext = e.path().extension().string();
+        if (e.is_regular_file() && (ext == ".html" || ext == ".aspx")) {
+            pages.push_back(e.path());
+        }
+    }
+    ASSERT_GT(pages.size(), 10U);
+    std::size_t before = 0;
+    std::size_t after = 0;
+    for (const fs::path& page : pages) {
+        std::ifstream in(page, std::ios::binary);
+        std::ostringstream s;
+        s << in.rdbuf();
+        const std::string html = s.str();
+        const std::string stripped = strip_inert(html);
+        before += html.size();
+        after += stripped.size();
+        EXPECT_EQ(text_of_unstripped(stripped), text_of_unstripped(html)) << page;
+    }
+    EXPECT_LT(after, before);
 }
 
 }  // namespace

@@ -1,12 +1,16 @@
 #include "parsers/links.h"
 
+#include <algorithm>
 #include <fstream>
+#include <iconv.h>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "core/dates.h"
+#include "core/selector.h"
 
 namespace baofeed::parsers {
 namespace {
@@ -166,6 +170,138 @@ TEST(PageLinks, FindsArticleLinksOnAFixtureListing) {
                         "http://baobackan.test/"
                         "thuong-truc-hdnd-tinh-hop-phien-thuong-ky-thang-12-post67912.html"),
               links.end());
+}
+
+// --- Feeds whose declared encoding lies ---------------------------------------------------------
+
+// UTF-8 -> `to` with glibc iconv.
+std::string encode(const std::string& utf8, const char* to) {
+    struct Closer {
+        void operator()(void* cd) const { iconv_close(static_cast<iconv_t>(cd)); }
+    };
+    iconv_t raw = iconv_open(to, "UTF-8");
+    EXPECT_NE(raw, reinterpret_cast<iconv_t>(-1)) << to;
+    std::unique_ptr<void, Closer> cd(raw);
+    std::string out(utf8.size() * 4 + 16, '\0');
+    char* in = const_cast<char*>(utf8.data());
+    std::size_t in_left = utf8.size();
+    char* o = out.data();
+    std::size_t o_left = out.size();
+    EXPECT_NE(iconv(raw, &in, &in_left, &o, &o_left), static_cast<std::size_t>(-1)) << to;
+    iconv(raw, nullptr, nullptr, &o, &o_left);
+    out.resize(out.size() - o_left);
+    return out;
+}
+
+const std::string kTitle = "Thái Nguyên: rét đậm, thuỷ văn sông Cầu";
+const std::string kFeedItems = "<rss version=\"2.0\"><channel><title>BNews</title><item><title>" +
+                               kTitle +
+                               "</title><link>http://x.test/a-1.html</link>"
+                               "<pubDate>Sun, 22 Dec 2024 11:40:00 +0700</pubDate></item>"
+                               "</channel></rss>";
+
+void expect_one_item(const FeedParse& feed) {
+    ASSERT_TRUE(feed.ok) << feed.error;
+    ASSERT_EQ(feed.items.size(), 1U);
+    EXPECT_EQ(feed.items[0].title, kTitle);
+    EXPECT_EQ(feed.items[0].link, "http://x.test/a-1.html");
+    ASSERT_TRUE(feed.items[0].published.has_value());
+    EXPECT_EQ(dates::format_iso8601_vn(*feed.items[0].published), "2024-12-22T11:40:00+07:00");
+}
+
+TEST(ParseFeedEncodings, ReadsAUtf16LeFeedWithBom) {
+    expect_one_item(parse_feed(
+        "\xFF\xFE" + encode("<?xml version=\"1.0\" encoding=\"utf-16\"?>" + kFeedItems, "UTF-16LE"),
+        "http://x.test/rss"));
+}
+
+TEST(ParseFeedEncodings, ReadsAUtf16LeFeedWithoutBom) {
+    expect_one_item(parse_feed(
+        encode("<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n" + kFeedItems, "UTF-16LE"),
+        "http://x.test/rss"));
+    // Declared UTF-8 but UTF-16LE all the same.
+    expect_one_item(
+        parse_feed(encode("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + kFeedItems, "UTF-16LE"),
+                   "http://x.test/rss"));
+}
+
+TEST(ParseFeedEncodings, ReadsAUtf8FeedThatDeclaresUtf16) {
+    expect_one_item(
+        parse_feed("<?xml version=\"1.0\" encoding=\"utf-16\"?>" + kFeedItems, "http://x.test/"));
+}
+
+TEST(ParseFeedEncodings, ReadsAWindows1258FeedThatSaysSo) {
+    const std::string bytes =
+        "<?xml version=\"1.0\" encoding=\"windows-1258\"?>" + encode(kFeedItems, "WINDOWS-1258");
+    ASSERT_EQ(bytes.find("thuỷ"), std::string::npos);  // really not UTF-8
+    expect_one_item(parse_feed(bytes, "http://x.test/"));
+}
+
+TEST(ParseFeedEncodings, ToleratesBlankLinesBeforeTheXmlDeclaration) {
+    expect_one_item(parse_feed("\n\n<?xml version=\"1.0\" encoding=\"utf-8\"?>" + kFeedItems,
+                               "http://x.test/"));
+}
+
+// --- selected_links -----------------------------------------------------------------------------
+
+TEST(SelectedLinks, FollowsTheBaosongloPagerBothWays) {
+    const auto page1 = selected_links(read_file(kSites + "baosonglo/www/Tin-tuc.aspx"),
+                                      "http://baosonglo.test/Tin-tuc.aspx", "div.paging a");
+    EXPECT_EQ(page1, (std::vector<std::string>{"http://baosonglo.test/Tin-tuc/trang-2.aspx"}));
+    const auto page2 = selected_links(read_file(kSites + "baosonglo/www/Tin-tuc/trang-2.aspx"),
+                                      "http://baosonglo.test/Tin-tuc/trang-2.aspx", "div.paging a");
+    EXPECT_EQ(page2, (std::vector<std::string>{"http://baosonglo.test/Tin-tuc.aspx"}));
+}
+
+TEST(SelectedLinks, TakesAnchorsThatMatchAndAnchorsInsideMatchesInDocumentOrder) {
+    const std::string html = R"html(<html><head><base href="http://cdn.x.test/list/"></head><body>
+<a class="next-page" href="p3.html#top">next</a>
+<div class="paging"><span><a href="p1.html">1</a></span><a href="p2.html">2</a><a>none</a>
+  <a href="mailto:x@x.test">m</a></div>
+<a href="p9.html">outside</a>
+<div class="paging"><a href="p2.html">2 again</a></div></body></html>)html";
+    EXPECT_EQ(selected_links(html, "http://x.test/list/1", "div.paging, a.next-page"),
+              (std::vector<std::string>{"http://cdn.x.test/list/p3.html",
+                                        "http://cdn.x.test/list/p1.html",
+                                        "http://cdn.x.test/list/p2.html"}));
+    EXPECT_TRUE(selected_links(html, "http://x.test/", "nav.none a").empty());
+}
+
+TEST(SelectedLinks, ABadSelectorThrows) {
+    EXPECT_THROW(selected_links("<a href=x>x</a>", "http://x.test/", "div[[["), css::SelectorError);
+}
+
+// --- discover_feeds -----------------------------------------------------------------------------
+
+TEST(DiscoverFeeds, FindsTheFixtureHomePageFeeds) {
+    EXPECT_EQ(
+        discover_feeds(read_file(kSites + "baobackan/www/index.html"), "http://baobackan.test/"),
+        (std::vector<std::string>{"http://baobackan.test/rss/home.rss"}));
+    EXPECT_EQ(discover_feeds(read_file(kSites + "baothainguyen/www/index.html"),
+                             "http://baothainguyen.test/"),
+              (std::vector<std::string>{"http://baothainguyen.test/rss/tin-moi-nhat.rss"}));
+    // baosonglo announces none (its footer "RSS" link is a 404, not a <link>).
+    EXPECT_TRUE(
+        discover_feeds(read_file(kSites + "baosonglo/www/index.html"), "http://baosonglo.test/")
+            .empty());
+}
+
+TEST(DiscoverFeeds, KeepsOnlyAlternateFeedTypesResolvedInOrder) {
+    const std::string html = R"html(<html><head>
+<link rel="stylesheet" type="text/css" href="/s.css">
+<link rel="alternate" media="only screen" href="http://m.x.test/">
+<link rel="Alternate" type="application/atom+xml" href="/atom.xml">
+<link rel="alternate" type="application/rss+xml" href="rss/home.rss">
+<link rel="alternate nofollow" type="Application/RSS+XML; charset=utf-8" href="/rss/2.rss">
+<link rel="alternate" type="application/feed+json" href="/feed.json">
+<link rel="alternate" type="application/rss+xml" href="/atom.xml">
+<link rel="alternate" type="text/html" href="/en/">
+<link rel="alternatex" type="application/rss+xml" href="/no.rss">
+<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+</head><body></body></html>)html";
+    EXPECT_EQ(discover_feeds(html, "http://x.test/news/"),
+              (std::vector<std::string>{"http://x.test/atom.xml", "http://x.test/news/rss/home.rss",
+                                        "http://x.test/rss/2.rss", "http://x.test/feed.json"}));
 }
 
 }  // namespace

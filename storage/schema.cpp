@@ -44,8 +44,163 @@ CREATE TABLE article_urls (
 CREATE INDEX article_urls_by_article ON article_urls (article_id, first_seen, url);
 )sql";
 
+// Version 2: one record per story. Identity by site article ID (id_key), the new article
+// fields, revisions, story clusters (MinHash signature + LSH band table) and full-text search.
+//
+// articles_fts is contentless: it holds only the index. Its text is the article's with đ/Đ
+// folded to d/D (remove_diacritics does not fold them), and the triggers compute it with exactly
+// the same expression on insert and on delete, which contentless tables require.
+// story_signatures keeps the MinHash signature apart from the wide article rows, so checking a
+// candidate reads a few hundred bytes; articles too short to sign have no row. story_bands has
+// no band column: its key already mixes the band number in (storage/article_store.cpp).
+// unsigned_articles lists rows whose signature the program has not computed yet (every row
+// migrated from version 1); ArticleStore computes them when it opens the file.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE articles ADD COLUMN id_key      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN lead_prefix TEXT    NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN section     TEXT    NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN html        TEXT    NOT NULL DEFAULT '';
+ALTER TABLE articles ADD COLUMN cluster_id  INTEGER NOT NULL DEFAULT 0;
+UPDATE articles SET cluster_id = id;
+
+CREATE UNIQUE INDEX articles_id_key ON articles (id_key) WHERE id_key <> '';
+CREATE INDEX articles_cluster_newest
+    ON articles (cluster_id, coalesce(published, first_seen) DESC, canonical_url);
+
+CREATE TABLE article_revisions (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    replaced    INTEGER NOT NULL,
+    id_key      TEXT    NOT NULL,
+    title       TEXT    NOT NULL,
+    author      TEXT    NOT NULL,
+    published   INTEGER,
+    modified    INTEGER,
+    lead        TEXT    NOT NULL,
+    lead_prefix TEXT    NOT NULL,
+    section     TEXT    NOT NULL,
+    body        TEXT    NOT NULL CHECK (json_valid(body)),
+    images      TEXT    NOT NULL CHECK (json_valid(images)),
+    videos      TEXT    NOT NULL CHECK (json_valid(videos)),
+    html        TEXT    NOT NULL
+) STRICT;
+CREATE INDEX article_revisions_by_article ON article_revisions (article_id, id);
+
+CREATE TABLE story_signatures (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    signature  BLOB    NOT NULL
+) STRICT;
+
+CREATE TABLE unsigned_articles (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE
+) STRICT;
+INSERT INTO unsigned_articles (article_id) SELECT id FROM articles;
+
+CREATE TABLE story_bands (
+    band_key   INTEGER NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (band_key, article_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX story_bands_by_article ON story_bands (article_id);
+
+CREATE VIRTUAL TABLE articles_fts USING fts5 (
+    title, lead, body, content = '', tokenize = 'unicode61 remove_diacritics 2');
+
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, lead, body) VALUES (
+        new.id,
+        replace(replace(new.title, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(new.lead, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(new.body, 'đ', 'd'), 'Đ', 'D'));
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, lead, body) VALUES (
+        'delete', old.id,
+        replace(replace(old.title, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(old.lead, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(old.body, 'đ', 'd'), 'Đ', 'D'));
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, lead, body ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, lead, body) VALUES (
+        'delete', old.id,
+        replace(replace(old.title, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(old.lead, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(old.body, 'đ', 'd'), 'Đ', 'D'));
+    INSERT INTO articles_fts (rowid, title, lead, body) VALUES (
+        new.id,
+        replace(replace(new.title, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(new.lead, 'đ', 'd'), 'Đ', 'D'),
+        replace(replace(new.body, 'đ', 'd'), 'Đ', 'D'));
+END;
+
+INSERT INTO articles_fts (rowid, title, lead, body)
+    SELECT id,
+           replace(replace(title, 'đ', 'd'), 'Đ', 'D'),
+           replace(replace(lead, 'đ', 'd'), 'Đ', 'D'),
+           replace(replace(body, 'đ', 'd'), 'Đ', 'D')
+    FROM articles;
+)sql";
+
+// Version 3: crawl state. Revisit time per article, conditional-GET state, robots.txt cache,
+// the frontier of discovered URLs, compressed raw pages, and tombstones of pruned articles.
+// raw_pages.html is zlib data of `size` bytes of UTF-8; raw pages are keyed by canonical URL
+// and outlive nothing: prune() deletes them with their article or by age.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE articles ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
+UPDATE articles SET checked = updated;
+CREATE INDEX articles_by_first_seen ON articles (first_seen);
+
+CREATE TABLE fetch_states (
+    url           TEXT    PRIMARY KEY,
+    etag          TEXT    NOT NULL,
+    last_modified TEXT    NOT NULL,
+    fetched_at    INTEGER NOT NULL,
+    status        INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX fetch_states_by_time ON fetch_states (fetched_at);
+
+CREATE TABLE robots (
+    origin        TEXT    PRIMARY KEY,
+    body          TEXT    NOT NULL,
+    status        INTEGER NOT NULL,
+    fetched_at    INTEGER NOT NULL,
+    expires       INTEGER NOT NULL,
+    etag          TEXT    NOT NULL,
+    last_modified TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE frontier (
+    url        TEXT    PRIMARY KEY,
+    site       TEXT    NOT NULL,
+    discovered INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX frontier_by_site ON frontier (site, discovered, url);
+
+CREATE TABLE raw_pages (
+    id            INTEGER PRIMARY KEY,
+    canonical_url TEXT    NOT NULL,
+    page          INTEGER NOT NULL CHECK (page >= 1),
+    site          TEXT    NOT NULL,
+    url           TEXT    NOT NULL,
+    fetched_at    INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    html          BLOB    NOT NULL,
+    UNIQUE (canonical_url, page)
+) STRICT;
+CREATE INDEX raw_pages_by_site ON raw_pages (site, canonical_url);
+CREATE INDEX raw_pages_by_time ON raw_pages (fetched_at);
+
+CREATE TABLE tombstones (
+    kind TEXT NOT NULL CHECK (kind IN ('url', 'id')),
+    key  TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 
 void check_sequence(std::span<const Migration> steps) {
@@ -86,6 +241,14 @@ void configure_connection(Database& db) {
             storage_message(db.path(), "journal_mode is '" + mode + "', not 'wal'", "configure"));
     }
     db.exec("PRAGMA synchronous = NORMAL");
+    // Performance only (none changes what is stored): a 32 MiB page cache keeps the hot index
+    // pages (URLs, LSH bands, listing indexes) of a large file in memory; reads go through a
+    // memory map instead of a system call per page; the WAL is checkpointed every 4,000 pages
+    // (16 MiB) instead of 1,000, so index pages rewritten by consecutive batches are copied
+    // into the database once.
+    db.exec("PRAGMA cache_size = -32768");
+    db.exec("PRAGMA mmap_size = 268435456");
+    db.exec("PRAGMA wal_autocheckpoint = 4000");
 }
 
 int user_version(Database& db) {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
+#include "storage/sample_articles.h"
 #include "storage/sqlite.h"
 #include "storage/temp_dir.h"
 
@@ -16,28 +17,9 @@ namespace baofeed::storage {
 namespace {
 
 using std::chrono::seconds;
+using testing::at;
+using testing::make_article;
 using testing::TempDir;
-
-Timestamp at(std::int64_t unix_seconds) {
-    return Timestamp(seconds(unix_seconds));
-}
-
-Article make_article(const std::string& url, const std::string& site = "baodanang") {
-    Article a;
-    a.canonical_url = url;
-    a.urls = {url};
-    a.site = site;
-    a.title = "Tiêu đề " + url;
-    a.author = "Nguyễn Văn A";
-    a.published = at(1'734'842'400);
-    a.modified = at(1'734'846'000);
-    a.lead = "Sáng 22/12, UBND thành phố Đà Nẵng tổ chức lễ khánh thành.";
-    a.body = {"Đoạn một.", "Đoạn hai với \"ngoặc kép\" và \\ gạch.", "Ba"};
-    a.images = {{"https://img.example.vn/1.jpg", "Ảnh: Quang cảnh buổi lễ"},
-                {"https://img.example.vn/2.jpg", ""}};
-    a.videos = {{"https://www.youtube.com/embed/xyz", "https://img.example.vn/p.jpg", "Clip"}};
-    return a;
-}
 
 std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored) {
     std::vector<std::string> out;
@@ -49,7 +31,12 @@ std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored
 
 TEST(ArticleStore, RoundTripsEveryFieldOfAnArticle) {
     ArticleStore store(":memory:");
-    const Article article = make_article("https://baodanang.vn/a-1.html");
+    Article article = make_article("https://baodanang.vn/a-1.html");
+    article.id_key = "baodanang#1";
+    article.lead_prefix = "ĐN - ";
+    article.lead = "ĐN - " + article.lead;
+    article.section = "Xã hội";
+    article.html = "<p>Đoạn một.</p><figure><img src=\"https://img.example.vn/1.jpg\"></figure>";
     ASSERT_EQ(store.save({article}, at(1'800'000'000)),
               std::vector<SaveResult>{SaveResult::inserted});
     const auto stored = store.list(std::nullopt, 0);
@@ -57,6 +44,9 @@ TEST(ArticleStore, RoundTripsEveryFieldOfAnArticle) {
     EXPECT_EQ(stored[0].article, article);
     EXPECT_EQ(stored[0].first_seen, at(1'800'000'000));
     EXPECT_EQ(stored[0].updated, at(1'800'000'000));
+    EXPECT_EQ(stored[0].checked, at(1'800'000'000));
+    EXPECT_EQ(stored[0].revisions, 0);
+    EXPECT_GT(stored[0].cluster, 0);
 }
 
 TEST(ArticleStore, RoundTripsEmptyFieldsAndMissingDates) {
@@ -107,15 +97,40 @@ TEST(ArticleStore, ChangingAnyContentFieldCountsAsAnUpdate) {
         {"image caption", [](Article& a) { a.images[1].caption = "Mới"; }},
         {"image dropped", [](Article& a) { a.images.pop_back(); }},
         {"video poster", [](Article& a) { a.videos[0].poster = ""; }},
+        {"lead prefix", [](Article& a) { a.lead_prefix = "TTXVN - "; }},
+        {"section", [](Article& a) { a.section = "Kinh tế"; }},
+        {"html", [](Article& a) { a.html = "<p>Ba</p>"; }},
+        {"html emptied", [](Article& a) { a.html = ""; }},
     };
     for (const auto& [name, edit] : edits) {
         ArticleStore store(":memory:");
         Article article = make_article("https://baodanang.vn/a.html");
+        article.section = "Xã hội";
+        article.html = "<p>Đoạn một.</p>";
         store.save({article}, at(1));
         edit(article);
         EXPECT_EQ(store.save({article}, at(2))[0], SaveResult::updated) << name;
         EXPECT_EQ(store.list(std::nullopt, 0)[0].article, article) << name;
     }
+}
+
+TEST(ArticleStore, FillingInFieldsTheRecordWasSavedWithoutIsNotACorrection) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://baodanang.vn/a.html");
+    store.save({article}, at(1));  // no lead_prefix, section or html (an older parser)
+    article.lead_prefix = "ĐN - ";
+    article.section = "Xã hội";
+    article.html = "<p>Đoạn một.</p>";
+    EXPECT_EQ(store.save({article}, at(2))[0], SaveResult::unchanged);
+    const auto stored = store.find(article.canonical_url);
+    EXPECT_EQ(stored->article, article);
+    EXPECT_EQ(stored->revisions, 0);
+    EXPECT_EQ(stored->updated, at(1));
+    EXPECT_EQ(stored->checked, at(2));
+    // From now on they are content like the rest.
+    article.section = "Thời sự";
+    EXPECT_EQ(store.save({article}, at(3))[0], SaveResult::updated);
+    EXPECT_EQ(store.find(article.canonical_url)->revisions, 1);
 }
 
 TEST(ArticleStore, NewAliasesAloneDoNotCountAsAnUpdate) {
@@ -158,19 +173,143 @@ TEST(ArticleStore, AliasesFirstSeenTogetherAreOrderedByUrl) {
     EXPECT_EQ(store.list(std::nullopt, 0)[0].article.urls, expected);
 }
 
-TEST(ArticleStore, AnAliasStaysWithTheRecordThatClaimedItFirst) {
+TEST(ArticleStore, AnArticleNamingAnotherRecordsAliasIsThatRecord) {
     ArticleStore store(":memory:");
     Article a = make_article("https://x.vn/a");
     a.urls = {"https://x.vn/a", "https://x.vn/shared"};
     Article b = make_article("https://x.vn/b");
     b.urls = {"https://x.vn/b", "https://x.vn/shared"};
-    store.save({a, b}, at(1));
+    const std::vector<SaveResult> expected = {SaveResult::inserted, SaveResult::updated};
+    EXPECT_EQ(store.save({a, b}, at(1)), expected);
+    const auto stored = store.list(std::nullopt, 0);
+    ASSERT_EQ(stored.size(), 1U);
+    // The record keeps its first canonical URL (the feed GUID); the new one is an alias.
+    EXPECT_EQ(stored[0].article.canonical_url, "https://x.vn/a");
+    EXPECT_EQ(stored[0].article.title, b.title);
+    EXPECT_EQ(stored[0].article.urls, (std::vector<std::string>{"https://x.vn/a", "https://x.vn/b",
+                                                                "https://x.vn/shared"}));
+    EXPECT_EQ(stored[0].revisions, 1);
+}
+
+TEST(ArticleStore, TheSiteArticleIdIsTheStrongestIdentity) {
+    ArticleStore store(":memory:");
+    Article first = make_article("https://baobackan.vn/tin-a-67975.html", "baobackan");
+    first.id_key = "baobackan#67975";
+    Article other = make_article("https://baobackan.vn/tin-b.html", "baobackan");
+    store.save({first, other}, at(1));
+
+    // Same ID under a renamed slug on the mobile host: the same record.
+    Article renamed = first;
+    renamed.canonical_url = "https://m.baobackan.vn/tin-a-doi-ten-67975.html";
+    renamed.urls = {renamed.canonical_url};
+    EXPECT_EQ(store.save({renamed}, at(2))[0], SaveResult::unchanged);
+    // The ID wins over a canonical URL that names another record.
+    Article claims_other = first;
+    claims_other.canonical_url = other.canonical_url;
+    claims_other.urls = {other.canonical_url};
+    EXPECT_EQ(store.save({claims_other}, at(3))[0], SaveResult::unchanged);
+
     const auto stored = store.list(std::nullopt, 0);
     ASSERT_EQ(stored.size(), 2U);
-    for (const StoredArticle& s : stored) {
-        const bool is_a = s.article.canonical_url == "https://x.vn/a";
-        EXPECT_EQ(s.article.urls.size(), is_a ? 2U : 1U) << s.article.canonical_url;
-    }
+    const auto found = store.find(renamed.canonical_url);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->article.canonical_url, first.canonical_url);
+    EXPECT_EQ(found->article.id_key, "baobackan#67975");
+    // other's canonical URL stays with other.
+    EXPECT_EQ(store.find(other.canonical_url)->article.canonical_url, other.canonical_url);
+}
+
+TEST(ArticleStore, AnIdKeyIsLearntByARecordSavedWithoutOne) {
+    ArticleStore store(":memory:");
+    Article plain = make_article("https://x.vn/tin-123.html");
+    store.save({plain}, at(1));
+    Article keyed = plain;
+    keyed.id_key = "x#123";
+    EXPECT_EQ(store.save({keyed}, at(2))[0], SaveResult::unchanged);
+    Article moved = keyed;
+    moved.canonical_url = "https://x.vn/tin-moi-123.html";
+    moved.urls = {moved.canonical_url};
+    EXPECT_EQ(store.save({moved}, at(3))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.find("https://x.vn/tin-moi-123.html")->article.id_key, "x#123");
+}
+
+TEST(ArticleStore, CrossHostRedirectUrlsAreAliasesOfOneRecord) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://baodanang.vn/a.html");
+    article.urls = {"https://baodanang.vn/a.html", "http://dng.vn/r/abc"};
+    store.save({article}, at(1));
+    // Fetched again through the short link only, with a different canonical guess.
+    Article again = article;
+    again.canonical_url = "https://baodanang.com.vn/a.html";
+    again.urls = {"http://dng.vn/r/abc"};
+    EXPECT_EQ(store.save({again}, at(2))[0], SaveResult::unchanged);
+    ASSERT_EQ(store.list(std::nullopt, 0).size(), 1U);
+    const auto found = store.find("http://dng.vn/r/abc");
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->article.urls,
+              (std::vector<std::string>{"https://baodanang.vn/a.html", "http://dng.vn/r/abc",
+                                        "https://baodanang.com.vn/a.html"}));
+    EXPECT_FALSE(store.find("https://baodanang.vn/other.html").has_value());
+}
+
+TEST(ArticleStore, ACorrectionKeepsEachEarlierVersionOldestFirst) {
+    ArticleStore store(":memory:");
+    Article epoch1 = make_article("https://baothainguyen.vn/dinh-chinh.html", "baothainguyen");
+    epoch1.lead_prefix = "BTN - ";
+    epoch1.lead = "BTN - " + epoch1.lead;
+    epoch1.section = "Thời sự";
+    epoch1.html = "<p>Đoạn một.</p>";
+    Article epoch2 = epoch1;
+    epoch2.body[1] = "Đoạn hai đã đính chính số liệu.";
+    epoch2.modified = at(1'734'900'000);
+    Article epoch3 = epoch2;
+    epoch3.title += " (cập nhật)";
+    epoch3.modified = at(1'734'990'000);
+
+    EXPECT_EQ(store.save({epoch1}, at(1000))[0], SaveResult::inserted);
+    EXPECT_EQ(store.save({epoch2}, at(2000))[0], SaveResult::updated);
+    EXPECT_EQ(store.save({epoch2}, at(2500))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.save({epoch3}, at(3000))[0], SaveResult::updated);
+
+    const auto stored = store.find(epoch1.canonical_url);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(stored->article, epoch3);
+    EXPECT_EQ(stored->revisions, 2);
+    EXPECT_EQ(stored->first_seen, at(1000));
+    EXPECT_EQ(stored->updated, at(3000));
+    EXPECT_EQ(stored->checked, at(3000));
+    EXPECT_EQ(stored->article.modified, at(1'734'990'000));  // as given
+
+    const std::vector<Article> earlier = store.revisions(epoch1.canonical_url);
+    ASSERT_EQ(earlier.size(), 2U);
+    EXPECT_EQ(earlier[0], epoch1);
+    EXPECT_EQ(earlier[1], epoch2);
+    EXPECT_TRUE(store.revisions("https://baothainguyen.vn/unknown.html").empty());
+}
+
+TEST(ArticleStore, RevisionsAreFoundThroughAnAliasToo) {
+    ArticleStore store(":memory:");
+    Article article = make_article("https://x.vn/a");
+    article.urls = {"https://x.vn/a", "https://m.x.vn/a"};
+    store.save({article}, at(1));
+    Article changed = article;
+    changed.lead = "Khác";
+    store.save({changed}, at(2));
+    ASSERT_EQ(store.revisions("https://m.x.vn/a").size(), 1U);
+    EXPECT_EQ(store.revisions("https://m.x.vn/a")[0].lead, article.lead);
+}
+
+TEST(ArticleStore, EverySaveRecordsWhenThePageWasChecked) {
+    ArticleStore store(":memory:");
+    const Article article = make_article("https://x.vn/a");
+    store.save({article}, at(100));
+    EXPECT_EQ(store.find("https://x.vn/a")->checked, at(100));
+    store.save({article}, at(200));
+    EXPECT_EQ(store.find("https://x.vn/a")->checked, at(200));
+    EXPECT_EQ(store.find("https://x.vn/a")->updated, at(100));
+    store.mark_checked("https://x.vn/a", at(300));
+    EXPECT_EQ(store.find("https://x.vn/a")->checked, at(300));
 }
 
 TEST(ArticleStore, ABatchMayNameTheSameCanonicalUrlTwice) {

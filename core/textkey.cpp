@@ -1,0 +1,522 @@
+#include "core/textkey.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <memory>
+#include <new>
+#include <stdexcept>
+
+#include <utf8proc.h>
+#include <xxhash.h>
+
+#include "core/text.h"
+
+namespace baofeed::textkey {
+namespace {
+
+static_assert(kBands * kRows == kSignatureSize, "bands x rows must cover the signature");
+
+// Syllables per shingle. Chosen on the labelled set tests/fixtures/clusters (cluster_eval_test,
+// exact weighted Jaccard for k = 3, 4, 5): 3 lets power-cut notices of different days reach
+// 0.58, 5 drops reworded syndicated copies; 4 keeps the widest margin.
+constexpr std::size_t kShingleWords = 4;
+
+// A shingle with a number in it (a date, an hour, an amount) counts this many times in the set
+// (weighted MinHash by replication). Copies of one story keep their numbers while template texts
+// of different days (power-cut notices, schedules, digests) differ mainly in them.
+constexpr int kDigitWeight = 16;
+
+// Separates the parts (title, lead, paragraphs) inside the working buffer: a shingle never spans
+// two parts, so a cut or added paragraph only changes its own shingles.
+constexpr char kPartBreak = '\n';
+
+struct FreeDeleter {
+    void operator()(utf8proc_uint8_t* p) const { std::free(p); }
+};
+using MallocBuffer = std::unique_ptr<utf8proc_uint8_t, FreeDeleter>;
+
+const utf8proc_uint8_t* bytes_of(std::string_view s) {
+    return reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+}
+
+// ---- hash family --------------------------------------------------------------------------
+
+constexpr std::uint64_t splitmix64(std::uint64_t& state) {
+    state += 0x9E3779B97F4A7C15ULL;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// The two seeds of the MinHash family (see add_shingle), fixed at compile time from one seed:
+// signatures are persisted.
+struct HashFamily {
+    std::uint64_t first = 0;
+    std::uint64_t second = 0;
+};
+
+constexpr HashFamily make_family() {
+    std::uint64_t state = 0x62616F66'65656421ULL;  // "baofeed!"
+    HashFamily f;
+    f.first = splitmix64(state);
+    f.second = splitmix64(state);
+    return f;
+}
+
+constexpr HashFamily kFamily = make_family();
+
+constexpr std::uint64_t fmix64(std::uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xFF51AFD7ED558CCDULL;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ULL;
+    k ^= k >> 33;
+    return k;
+}
+
+// ---- normalisation ------------------------------------------------------------------------
+
+// Old -> new tone placement: the same tone (huyền, sắc, hỏi, ngã, nặng) on each base vowel.
+constexpr std::array<char32_t, 5> kTonedA = {U'à', U'á', U'ả', U'ã', U'ạ'};
+constexpr std::array<char32_t, 5> kTonedE = {U'è', U'é', U'ẻ', U'ẽ', U'ẹ'};
+constexpr std::array<char32_t, 5> kTonedY = {U'ỳ', U'ý', U'ỷ', U'ỹ', U'ỵ'};
+constexpr std::array<char32_t, 5> kTonedO = {U'ò', U'ó', U'ỏ', U'õ', U'ọ'};
+constexpr std::array<char32_t, 5> kTonedU = {U'ù', U'ú', U'ủ', U'ũ', U'ụ'};
+
+int tone_of(const std::array<char32_t, 5>& toned, char32_t cp) {
+    for (std::size_t i = 0; i < toned.size(); ++i) {
+        if (toned[i] == cp) {
+            return static_cast<int>(i);
+        }
+    }
+    return -1;
+}
+
+void append_code_point(std::string& out, char32_t cp) {
+    std::array<utf8proc_uint8_t, 4> buf{};
+    const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf.data());
+    out.append(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n));
+}
+
+bool is_word_code_point(utf8proc_int32_t cp) {
+    if (cp < 0x80) {
+        return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9');  // input is case folded
+    }
+    switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Emits words of NFC, case-folded UTF-8 into `out`: one ' ' between words, kPartBreak kept (once)
+// where the input has one, everything else that is not a letter, mark or digit dropped.
+class WordWriter {
+  public:
+    explicit WordWriter(std::string& out) : out_(out) {}
+
+    void feed(utf8proc_int32_t cp_signed) {
+        const auto cp = static_cast<char32_t>(cp_signed);
+        if (cp == kPartBreak) {
+            end_word();
+            if (!out_.empty() && out_.back() != kPartBreak) {
+                if (out_.back() == ' ') {
+                    out_.back() = kPartBreak;
+                } else {
+                    out_.push_back(kPartBreak);
+                }
+            }
+            return;
+        }
+        if (!is_word_code_point(cp_signed)) {
+            end_word();
+            return;
+        }
+        char32_t folded = cp;
+        if (folded == U'ð') {
+            folded = U'đ';  // Ð (U+00D0, case folded to U+00F0) typed for Đ
+        }
+        if (length_ == 0 && !out_.empty() && out_.back() != kPartBreak) {
+            out_.push_back(' ');
+        }
+        last_[0] = last_[1];
+        last_[1] = last_[2];
+        last_[2] = folded;
+        offset_[0] = offset_[1];
+        offset_[1] = offset_[2];
+        offset_[2] = out_.size();
+        ++length_;
+        append_code_point(out_, folded);
+    }
+
+    void finish() {
+        end_word();
+        while (!out_.empty() && (out_.back() == ' ' || out_.back() == kPartBreak)) {
+            out_.pop_back();
+        }
+    }
+
+  private:
+    // New tone placement for a word ending in an open oa/oe/uy syllable: the tone moves from the
+    // last vowel to the one before (hoà -> hòa, thuỷ -> thủy). Closed syllables (hoàng) never
+    // reach here because the pair must end the word; after "q" the "u" is part of the onset.
+    void end_word() {
+        if (length_ >= 2 && last_[0] != U'q') {  // last_[0] is 0 in a two-letter word
+            int tone = -1;
+            char32_t first = 0;
+            char32_t second = 0;
+            if (last_[1] == U'o' && (tone = tone_of(kTonedA, last_[2])) >= 0) {
+                second = U'a';
+            } else if (last_[1] == U'o' && (tone = tone_of(kTonedE, last_[2])) >= 0) {
+                second = U'e';
+            } else if (last_[1] == U'u' && (tone = tone_of(kTonedY, last_[2])) >= 0) {
+                second = U'y';
+            }
+            if (tone >= 0) {
+                first = last_[1] == U'o' ? kTonedO[static_cast<std::size_t>(tone)]
+                                         : kTonedU[static_cast<std::size_t>(tone)];
+                out_.resize(offset_[1]);
+                append_code_point(out_, first);
+                append_code_point(out_, second);
+            }
+        }
+        length_ = 0;
+        last_ = {};
+    }
+
+    std::string& out_;
+    std::array<char32_t, 3> last_{};       // the word's last three code points, oldest first
+    std::array<std::size_t, 3> offset_{};  // their byte offsets in out_
+    std::size_t length_ = 0;               // code points in the current word
+};
+
+// Case-folded NFC of valid UTF-8 with default-ignorable characters (zero-width spaces and
+// joiners, soft hyphen, BOM) removed. Invalid input is repaired first (U+FFFD).
+MallocBuffer fold(std::string_view s, std::size_t& length) {
+    std::string repaired;
+    if (!text::is_valid_utf8(s)) {
+        repaired = text::nfc(s);
+        s = repaired;
+    }
+    utf8proc_uint8_t* raw = nullptr;
+    const utf8proc_ssize_t n =
+        utf8proc_map(bytes_of(s), static_cast<utf8proc_ssize_t>(s.size()), &raw,
+                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                    UTF8PROC_CASEFOLD | UTF8PROC_IGNORE));
+    MallocBuffer owned(raw);
+    if (n == UTF8PROC_ERROR_NOMEM) {
+        throw std::bad_alloc();
+    }
+    if (n < 0 || !owned) {
+        throw std::logic_error("textkey: utf8proc_map rejected valid UTF-8");
+    }
+    length = static_cast<std::size_t>(n);
+    return owned;
+}
+
+// Fast path for text made of code points below U+2070 (Latin, Vietnamese, punctuation) with no
+// combining mark: each code point folds on its own, from a table built once with utf8proc, so
+// no utf8proc_map (decompose + recompose) runs. Anything else takes the utf8proc_map path.
+enum class Kind : unsigned char { kSeparator, kWord, kIgnorable, kSlow };
+struct Folded {
+    char32_t cp = 0;
+    Kind kind = Kind::kSlow;
+};
+constexpr char32_t kTableSize = 0x2070;
+
+std::array<Folded, kTableSize> make_fold_table() {
+    std::array<Folded, kTableSize> table{};
+    for (char32_t cp = 0; cp < kTableSize; ++cp) {
+        Folded& f = table[cp];
+        const auto signed_cp = static_cast<utf8proc_int32_t>(cp);
+        if (cp == kPartBreak) {
+            f = {cp, Kind::kSeparator};  // handled by WordWriter
+            continue;
+        }
+        if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x1100 && cp <= 0x11FF)) {
+            continue;  // NUL, surrogates, Hangul jamo (compose with each other): slow path
+        }
+        const utf8proc_category_t category = utf8proc_category(signed_cp);
+        if (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC ||
+            category == UTF8PROC_CATEGORY_ME) {
+            continue;  // combining: the text needs real normalisation
+        }
+        std::array<utf8proc_uint8_t, 4> utf8{};
+        const utf8proc_ssize_t len = utf8proc_encode_char(signed_cp, utf8.data());
+        utf8proc_uint8_t* raw = nullptr;
+        const utf8proc_ssize_t n =
+            utf8proc_map(utf8.data(), len, &raw,
+                         static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                        UTF8PROC_CASEFOLD | UTF8PROC_IGNORE));
+        const MallocBuffer owned(raw);
+        if (n == 0) {
+            f.kind = Kind::kIgnorable;
+            continue;
+        }
+        utf8proc_int32_t folded = 0;
+        if (n < 0 || !owned || utf8proc_iterate(owned.get(), n, &folded) != n) {
+            continue;  // folds to several code points (ß -> ss): slow path
+        }
+        f.cp = static_cast<char32_t>(folded);
+        f.kind = is_word_code_point(folded) ? Kind::kWord : Kind::kSeparator;
+    }
+    return table;
+}
+
+const std::array<Folded, kTableSize>& fold_table() {
+    static const std::array<Folded, kTableSize> table = make_fold_table();
+    return table;
+}
+
+// normalize() into `out` (cleared first); kPartBreak characters of `s` survive as part breaks.
+void normalize_into(std::string_view s, std::string& out) {
+    out.clear();
+    const std::array<Folded, kTableSize>& table = fold_table();
+    {
+        WordWriter writer(out);
+        const auto* p = bytes_of(s);
+        auto left = static_cast<utf8proc_ssize_t>(s.size());
+        bool fast = true;
+        while (left > 0) {
+            utf8proc_int32_t cp = 0;
+            const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+            if (n <= 0) {
+                fast = false;  // invalid UTF-8: repaired on the slow path
+                break;
+            }
+            if (cp == 0xFEFF) {
+                // BOM / zero width no-break space: ignorable
+            } else if (static_cast<char32_t>(cp) >= kTableSize ||
+                       table[static_cast<std::size_t>(cp)].kind == Kind::kSlow) {
+                fast = false;
+                break;
+            } else {
+                const Folded& f = table[static_cast<std::size_t>(cp)];
+                if (f.kind == Kind::kWord || cp == kPartBreak) {
+                    writer.feed(static_cast<utf8proc_int32_t>(f.cp));
+                } else if (f.kind == Kind::kSeparator) {
+                    writer.feed(' ');
+                }
+            }
+            p += n;
+            left -= n;
+        }
+        if (fast) {
+            writer.finish();
+            return;
+        }
+    }
+    out.clear();
+    WordWriter writer(out);
+    std::size_t length = 0;
+    const MallocBuffer folded = fold(s, length);
+    const utf8proc_uint8_t* p = folded.get();
+    auto left = static_cast<utf8proc_ssize_t>(length);
+    while (left > 0) {
+        utf8proc_int32_t cp = 0;
+        const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) {
+            break;  // cannot happen: utf8proc_map emits valid UTF-8
+        }
+        writer.feed(cp);
+        p += n;
+        left -= n;
+    }
+    writer.finish();
+}
+
+// ---- signature ----------------------------------------------------------------------------
+
+// Working buffers of signature(), reused by every call on the thread: no allocation per shingle
+// and, after warm-up, none per article except utf8proc's output buffer.
+struct Scratch {
+    std::string joined;
+    std::string normalized;
+    std::vector<std::uint64_t> words;  // word hashes of one part
+    std::vector<unsigned char> digit;  // per word: 1 when it contains an ASCII digit
+};
+
+void append_part(std::string& joined, std::string_view part) {
+    // A stray part break inside a field would only split a shingle; keep the text as it is.
+    joined.append(part);
+    joined.push_back(kPartBreak);
+}
+
+// MinHash function i of a shingle: the high 32 bits of h1 + i * h2, two independent 64-bit
+// hashes of the shingle (Kirsch-Mitzenmacher). For each i this is a uniform hash of the shingle,
+// so P(equal minimum) is the Jaccard similarity; it costs one add per function and vectorises.
+void add_shingle(std::uint64_t shingle, Signature& s) {
+    std::uint64_t x = fmix64(shingle ^ kFamily.first);
+    const std::uint64_t step = fmix64(shingle ^ kFamily.second) | 1U;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(kSignatureSize); ++i) {
+        const auto v = static_cast<std::uint32_t>(x >> 32);
+        s.values[i] = std::min(s.values[i], v);
+        x += step;
+    }
+}
+
+// Shingles of one part: every run of kShingleWords consecutive words, or the whole part when it
+// is shorter; one with a digit is added kDigitWeight times (as distinct replicas).
+void add_part_shingles(const Scratch& scratch, Signature& s) {
+    const std::vector<std::uint64_t>& words = scratch.words;
+    if (words.empty()) {
+        return;
+    }
+    const std::size_t width = std::min(words.size(), kShingleWords);
+    std::size_t digits_in_window = 0;
+    for (std::size_t j = 0; j + 1 < width; ++j) {
+        digits_in_window += scratch.digit[j];
+    }
+    for (std::size_t start = 0; start + width <= words.size(); ++start) {
+        digits_in_window += scratch.digit[start + width - 1];
+        std::uint64_t h = width;
+        for (std::size_t j = 0; j < width; ++j) {
+            h = fmix64(h ^ words[start + j]) + 0x9E3779B97F4A7C15ULL;
+        }
+        const int replicas = digits_in_window > 0 ? kDigitWeight : 1;
+        for (int r = 0; r < replicas; ++r) {
+            add_shingle(fmix64(h + static_cast<std::uint64_t>(r) * 0xD6E8FEB86659FD93ULL), s);
+        }
+        s.empty = false;
+        digits_in_window -= scratch.digit[start];
+    }
+}
+
+void store_le32(std::uint32_t v, char* out) {
+    for (int b = 0; b < 4; ++b) {
+        out[b] = static_cast<char>((v >> (8 * b)) & 0xFFU);
+    }
+}
+
+}  // namespace
+
+std::string normalize(std::string_view text) {
+    std::string out;
+    normalize_into(text, out);
+    // Part breaks are an internal device of signature(); in the public form they are spaces.
+    std::replace(out.begin(), out.end(), kPartBreak, ' ');
+    return out;
+}
+
+Signature signature(const Article& article) {
+    thread_local Scratch scratch;
+    scratch.joined.clear();
+    // The title is left out: republishers rewrite headlines (the TTXVN fixture story carries
+    // three), and with it the copies of one story score lower than template notices of
+    // different days (measured on tests/fixtures/clusters).
+    std::string_view lead = article.lead;
+    if (!article.lead_prefix.empty() &&
+        lead.substr(0, article.lead_prefix.size()) == std::string_view(article.lead_prefix)) {
+        lead.remove_prefix(article.lead_prefix.size());
+    }
+    append_part(scratch.joined, lead);
+    for (const std::string& paragraph : article.body) {
+        append_part(scratch.joined, paragraph);
+    }
+    normalize_into(scratch.joined, scratch.normalized);
+
+    Signature s;
+    s.values.fill(std::numeric_limits<std::uint32_t>::max());
+    std::string_view rest = scratch.normalized;
+    while (!rest.empty()) {
+        const std::size_t end = std::min(rest.find(kPartBreak), rest.size());
+        std::string_view part = rest.substr(0, end);
+        rest.remove_prefix(std::min(end + 1, rest.size()));
+        scratch.words.clear();
+        scratch.digit.clear();
+        while (!part.empty()) {
+            const std::size_t space = std::min(part.find(' '), part.size());
+            const std::string_view word = part.substr(0, space);
+            scratch.words.push_back(XXH3_64bits(word.data(), word.size()));
+            const bool has_digit =
+                std::any_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; });
+            scratch.digit.push_back(has_digit ? 1 : 0);
+            part.remove_prefix(std::min(space + 1, part.size()));
+        }
+        add_part_shingles(scratch, s);
+    }
+    if (s.empty) {
+        s.values.fill(0);
+    }
+    return s;
+}
+
+std::vector<std::int64_t> band_keys(const Signature& s) {
+    std::vector<std::int64_t> keys;
+    if (s.empty) {
+        return keys;
+    }
+    keys.reserve(kBands);
+    std::array<char, kRows * 4> row_bytes{};
+    for (int band = 0; band < kBands; ++band) {
+        for (int r = 0; r < kRows; ++r) {
+            store_le32(s.values[static_cast<std::size_t>(band * kRows + r)],
+                       row_bytes.data() + 4 * r);
+        }
+        const XXH64_hash_t h = XXH3_64bits_withSeed(row_bytes.data(), row_bytes.size(),
+                                                    static_cast<XXH64_hash_t>(band));
+        keys.push_back(static_cast<std::int64_t>(h));
+    }
+    return keys;
+}
+
+double similarity(const Signature& a, const Signature& b) {
+    if (a.empty || b.empty) {
+        return 0.0;
+    }
+    int equal = 0;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(kSignatureSize); ++i) {
+        if (a.values[i] == b.values[i]) {
+            ++equal;
+        }
+    }
+    return static_cast<double>(equal) / kSignatureSize;
+}
+
+std::string to_bytes(const Signature& s) {
+    if (s.empty) {
+        return {};
+    }
+    std::string out(static_cast<std::size_t>(kSignatureSize) * 4, '\0');
+    for (std::size_t i = 0; i < static_cast<std::size_t>(kSignatureSize); ++i) {
+        store_le32(s.values[i], out.data() + 4 * i);
+    }
+    return out;
+}
+
+Signature from_bytes(std::string_view bytes) {
+    Signature s;
+    if (bytes.empty()) {
+        return s;
+    }
+    if (bytes.size() != static_cast<std::size_t>(kSignatureSize) * 4) {
+        throw std::invalid_argument("textkey: a stored signature must be " +
+                                    std::to_string(kSignatureSize * 4) + " bytes, not " +
+                                    std::to_string(bytes.size()));
+    }
+    for (std::size_t i = 0; i < static_cast<std::size_t>(kSignatureSize); ++i) {
+        std::uint32_t v = 0;
+        for (std::size_t b = 0; b < 4; ++b) {
+            v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[4 * i + b]))
+                 << (8 * b);
+        }
+        s.values[i] = v;
+    }
+    s.empty = false;
+    return s;
+}
+
+}  // namespace baofeed::textkey

@@ -1,0 +1,348 @@
+// Files written by every earlier schema version open with the current code: their data is kept,
+// and the features added since work on it. Each earlier file is built with that version's SQL
+// (migrations().first(N)) and rows written the way that version's program wrote them.
+#include <bit>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <xxhash.h>
+
+#include "core/textkey.h"
+#include "storage/article_store.h"
+#include "storage/sample_articles.h"
+#include "storage/schema.h"
+#include "storage/sqlite.h"
+#include "storage/temp_dir.h"
+
+namespace baofeed::storage {
+namespace {
+
+using nlohmann::json;
+using testing::at;
+using testing::forest_fire_story;
+using testing::TempDir;
+using testing::wire_copy;
+
+std::int64_t unix_or_null(const std::optional<Timestamp>& t) {
+    return t.has_value() ? static_cast<std::int64_t>(t->time_since_epoch().count()) : 0;
+}
+
+json json_or_null(const std::optional<Timestamp>& t) {
+    return t.has_value() ? json(unix_or_null(t)) : json(nullptr);
+}
+
+// The content columns and hash as the version 1 program serialised them.
+struct V1Content {
+    std::string body;
+    std::string images;
+    std::string videos;
+    std::int64_t hash;
+};
+
+V1Content v1_content(const Article& a) {
+    const json body = a.body;
+    json images = json::array();
+    for (const Image& i : a.images) {
+        images.push_back({{"src", i.src}, {"caption", i.caption}});
+    }
+    json videos = json::array();
+    for (const Video& v : a.videos) {
+        videos.push_back({{"src", v.src}, {"poster", v.poster}, {"caption", v.caption}});
+    }
+    const json fields = json::array({a.title, a.author, json_or_null(a.published),
+                                     json_or_null(a.modified), a.lead, body, images, videos});
+    const std::string canonical = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+    return V1Content{body.dump(), images.dump(), videos.dump(),
+                     std::bit_cast<std::int64_t>(XXH3_64bits(canonical.data(), canonical.size()))};
+}
+
+// Inserts `a` as the version 1 program did; returns its id.
+std::int64_t insert_v1(Database& db, const Article& a, std::int64_t first_seen) {
+    const V1Content c = v1_content(a);
+    Statement insert = db.prepare(
+        "INSERT INTO articles (canonical_url, site, title, author, published, modified, lead, "
+        "body, images, videos, content_hash, first_seen, updated) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id");
+    insert.bind(1, a.canonical_url);
+    insert.bind(2, a.site);
+    insert.bind(3, a.title);
+    insert.bind(4, a.author);
+    insert.bind(5,
+                a.published.has_value() ? std::optional(unix_or_null(a.published)) : std::nullopt);
+    insert.bind(6, a.modified.has_value() ? std::optional(unix_or_null(a.modified)) : std::nullopt);
+    insert.bind(7, a.lead);
+    insert.bind(8, c.body);
+    insert.bind(9, c.images);
+    insert.bind(10, c.videos);
+    insert.bind(11, c.hash);
+    insert.bind(12, first_seen);
+    EXPECT_TRUE(insert.step());
+    const std::int64_t id = insert.column_int64(0);
+    insert.run();
+    std::vector<std::string> urls = {a.canonical_url};
+    urls.insert(urls.end(), a.urls.begin(), a.urls.end());
+    for (const std::string& url : urls) {
+        Statement add = db.prepare(
+            "INSERT INTO article_urls (url, article_id, first_seen) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (url) DO NOTHING");
+        add.bind(1, url);
+        add.bind(2, id);
+        add.bind(3, first_seen);
+        add.run();
+    }
+    return id;
+}
+
+// The persisted LSH bucket key (storage/article_store.cpp, mix_band): pinned here because
+// files of version 2 hold it.
+std::int64_t v2_band_key(std::size_t band, std::int64_t key) {
+    std::uint64_t x = std::bit_cast<std::uint64_t>(key) ^
+                      ((static_cast<std::uint64_t>(band) + 1) * 0x9E3779B97F4A7C15ULL);
+    x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27U)) * 0x94D049BB133111EBULL;
+    x = x ^ (x >> 31U);
+    return std::bit_cast<std::int64_t>(x);
+}
+
+// The content hash of version 2: version 1's fields, then lead_prefix, section and html when
+// any of them is set.
+std::int64_t v2_hash(const Article& a) {
+    if (a.lead_prefix.empty() && a.section.empty() && a.html.empty()) {
+        return v1_content(a).hash;
+    }
+    const V1Content c = v1_content(a);
+    const json fields =
+        json::array({a.title, a.author, json_or_null(a.published), json_or_null(a.modified), a.lead,
+                     json::parse(c.body), json::parse(c.images), json::parse(c.videos),
+                     a.lead_prefix, a.section, a.html});
+    const std::string canonical = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+    return std::bit_cast<std::int64_t>(XXH3_64bits(canonical.data(), canonical.size()));
+}
+
+// Inserts `a` as a version 2 program did: v1 columns, the v2 columns, its signature and bands.
+std::int64_t insert_v2(Database& db, const Article& a, std::int64_t first_seen,
+                       std::int64_t cluster) {
+    const std::int64_t id = insert_v1(db, a, first_seen);
+    Statement update = db.prepare(
+        "UPDATE articles SET id_key = ?2, lead_prefix = ?3, section = ?4, html = ?5, "
+        "cluster_id = ?6, content_hash = ?7 WHERE id = ?1");
+    update.bind(7, v2_hash(a));
+    update.bind(1, id);
+    update.bind(2, a.id_key);
+    update.bind(3, a.lead_prefix);
+    update.bind(4, a.section);
+    update.bind(5, a.html);
+    update.bind(6, cluster == 0 ? id : cluster);
+    update.run();
+    db.exec("DELETE FROM unsigned_articles WHERE article_id = " + std::to_string(id));
+    const textkey::Signature signature = textkey::signature(a);
+    const std::string bytes = textkey::to_bytes(signature);
+    Statement sign =
+        db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2)");
+    sign.bind(1, id);
+    sign.bind_blob(2, std::as_bytes(std::span(bytes.data(), bytes.size())));
+    sign.run();
+    const std::vector<std::int64_t> keys = textkey::band_keys(signature);
+    for (std::size_t band = 0; band < keys.size(); ++band) {
+        Statement add =
+            db.prepare("INSERT INTO story_bands (band_key, article_id) VALUES (?1, ?2)");
+        add.bind(1, v2_band_key(band, keys[band]));
+        add.bind(2, id);
+        add.run();
+    }
+    return id;
+}
+
+void expect_consistent(const std::string& path) {
+    Database check(path);
+    EXPECT_EQ(check.query_text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    EXPECT_NO_THROW(
+        check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)"));
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM unsigned_articles"), 0);
+}
+
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsThree) {
+    ASSERT_EQ(latest_version(), 3);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 3);
+}
+
+TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
+    TempDir dir;
+    const std::string path = dir.file("v1.db");
+    Article aliased = wire_copy(1);
+    aliased.urls = {aliased.canonical_url, "https://m.baothainguyen.vn/rung.html"};
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(1)), 1);
+        insert_v1(db, wire_copy(0), 100);
+        insert_v1(db, forest_fire_story(), 200);
+        insert_v1(db, aliased, 300);
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 3);
+
+    // Data kept, new fields empty, checked = updated.
+    const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
+    ASSERT_TRUE(copy1.has_value());
+    EXPECT_EQ(copy1->article.title, aliased.title);
+    EXPECT_EQ(copy1->article.body, aliased.body);
+    EXPECT_EQ(copy1->article.lead, aliased.lead);
+    EXPECT_EQ(copy1->article.urls, aliased.urls);
+    EXPECT_EQ(copy1->first_seen, at(300));
+    EXPECT_EQ(copy1->checked, at(300));
+    EXPECT_EQ(copy1->revisions, 0);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 3U);
+
+    // Clusters computed for the migrated rows: the two wire copies are one story.
+    const std::int64_t wire = store.find(wire_copy(0).canonical_url)->cluster;
+    EXPECT_EQ(copy1->cluster, wire);
+    EXPECT_NE(store.find(forest_fire_story().canonical_url)->cluster, wire);
+    // Search covers the migrated rows.
+    EXPECT_EQ(store.search("kiem lam bac kan", std::nullopt, 0).size(), 1U);
+
+    // Same content saved again: unchanged (the v1 content hash still matches), even now that
+    // the parser also gives the fields version 1 did not have: they are filled in silently.
+    Article plain = wire_copy(0);
+    plain.lead_prefix.clear();
+    EXPECT_EQ(store.save({plain}, at(400))[0], SaveResult::unchanged);
+    Article richer = wire_copy(0);
+    richer.section = "Kinh tế";
+    richer.html = "<p>Theo báo cáo</p>";
+    EXPECT_EQ(store.save({richer}, at(410))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.find(richer.canonical_url)->article, richer);
+    EXPECT_EQ(store.find(richer.canonical_url)->revisions, 0);
+    EXPECT_EQ(store.find(richer.canonical_url)->updated, at(100));
+    EXPECT_EQ(store.save({richer}, at(420))[0], SaveResult::unchanged);
+    // A third copy joins the migrated cluster; a correction keeps a revision.
+    EXPECT_EQ(store.save({wire_copy(2)}, at(500))[0], SaveResult::inserted);
+    EXPECT_EQ(store.find(wire_copy(2).canonical_url)->cluster, wire);
+    Article corrected = aliased;
+    corrected.title += " (đính chính)";
+    EXPECT_EQ(store.save({corrected}, at(600))[0], SaveResult::updated);
+    ASSERT_EQ(store.revisions(aliased.canonical_url).size(), 1U);
+    EXPECT_EQ(store.revisions(aliased.canonical_url)[0].title, aliased.title);
+    // Crawl state works.
+    EXPECT_EQ(store.add_to_frontier(
+                  {{.site = "baobackan", .url = "https://baobackan.vn/new", .discovered = at(1)}}),
+              1U);
+    EXPECT_EQ(store.prune(at(150), at(0)).articles, 1U);
+    EXPECT_TRUE(store.is_tombstoned(wire_copy(0).canonical_url));
+    expect_consistent(path);
+}
+
+TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlState) {
+    TempDir dir;
+    const std::string path = dir.file("v2.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.section = "Môi trường";
+    keyed.html = "<p>Toàn tỉnh hiện có hơn 370 nghìn ha rừng.</p>";
+    Article wire = wire_copy(0);
+    std::int64_t wire_id = 0;
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(2)), 2);
+        wire_id = insert_v2(db, wire, 100, 0);
+        const std::int64_t keyed_id = insert_v2(db, keyed, 200, 0);
+        db.exec(
+            "INSERT INTO article_revisions (article_id, replaced, id_key, title, author, "
+            "published, modified, lead, lead_prefix, section, body, images, videos, html) "
+            "VALUES (" +
+            std::to_string(keyed_id) +
+            ", 250, 'baobackan#4711', 'Tiêu đề cũ', '', NULL, NULL, 'Sa pô cũ', '', '', "
+            "'[\"Đoạn cũ\"]', '[]', '[]', '')");
+        db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 3);
+
+    const auto found = store.find(keyed.canonical_url);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->article, keyed);
+    EXPECT_EQ(found->revisions, 1);
+    EXPECT_EQ(found->checked, at(250));  // = updated
+    const std::vector<Article> earlier = store.revisions(keyed.canonical_url);
+    ASSERT_EQ(earlier.size(), 1U);
+    EXPECT_EQ(earlier[0].title, "Tiêu đề cũ");
+    EXPECT_EQ(earlier[0].body, std::vector<std::string>{"Đoạn cũ"});
+
+    // Identity by article ID under a new URL.
+    Article moved = keyed;
+    moved.canonical_url = "https://baobackan.vn/slug-moi-4711.html";
+    moved.urls = {moved.canonical_url};
+    EXPECT_EQ(store.save({moved}, at(300))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 2U);
+    // The stored bands of version 2 find the story: a copy joins its cluster.
+    EXPECT_EQ(store.save({wire_copy(1)}, at(400))[0], SaveResult::inserted);
+    EXPECT_EQ(store.find(wire_copy(1).canonical_url)->cluster, wire_id);
+    EXPECT_EQ(store.near_duplicates(wire_copy(2), 0).size(), 2U);
+    // Crawl state works.
+    store.save_raw_pages({RawPage{.canonical_url = keyed.canonical_url,
+                                  .site = "baobackan",
+                                  .url = keyed.canonical_url,
+                                  .html = "<html>trang</html>",
+                                  .fetched_at = at(300),
+                                  .page = 1}});
+    EXPECT_EQ(store.raw_pages(keyed.canonical_url).at(0).html, "<html>trang</html>");
+    EXPECT_EQ(store.due_for_revisit("baobackan", at(0), at(1000), 0).size(), 2U);
+    expect_consistent(path);
+}
+
+TEST(Migrations, ContentHashesOfVersion1AreReproducedForEveryKindOfCharacter) {
+    TempDir dir;
+    const std::string path = dir.file("v1.db");
+    std::vector<Article> articles;
+    Article tricky = testing::make_article("https://x.vn/tricky");
+    tricky.title = "Ngoặc \"kép\", gạch \\ chéo, tab\tvà\x01điều khiển\x1f, /, \x7f, 😀";
+    tricky.body = {"", "a\"b", "\\", "Dòng\nmới\r\b\f", "Đà Nẵng"};
+    tricky.images = {{"https://x.vn/1.jpg", "Ảnh \"1\""}, {"https://x.vn/2.jpg", ""}};
+    tricky.videos = {{"https://x.vn/v", "", "Clip\t1"}};
+    articles.push_back(tricky);
+    Article undated = testing::make_article("https://x.vn/undated");
+    undated.published.reset();
+    undated.modified.reset();
+    undated.images.clear();
+    undated.videos.clear();
+    undated.body.clear();
+    articles.push_back(undated);
+    {
+        Database db(path);
+        configure_connection(db);
+        apply_migrations(db, migrations().first(1));
+        for (const Article& a : articles) {
+            insert_v1(db, a, 100);
+        }
+    }
+    ArticleStore store(path);
+    for (const Article& a : articles) {
+        EXPECT_EQ(store.save({a}, at(200))[0], SaveResult::unchanged) << a.canonical_url;
+        EXPECT_EQ(store.find(a.canonical_url)->article, a) << a.canonical_url;
+    }
+}
+
+TEST(Migrations, AnInterruptedSigningOfMigratedRowsResumesOnTheNextOpen) {
+    TempDir dir;
+    const std::string path = dir.file("v1.db");
+    {
+        Database db(path);
+        configure_connection(db);
+        apply_migrations(db, migrations().first(1));
+        insert_v1(db, wire_copy(0), 100);
+        insert_v1(db, wire_copy(1), 100);
+        // Migrated to the latest schema by SQL only, as if the program died before signing.
+        migrate(db);
+        EXPECT_EQ(db.query_int("SELECT count(*) FROM unsigned_articles"), 2);
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.find(wire_copy(0).canonical_url)->cluster,
+              store.find(wire_copy(1).canonical_url)->cluster);
+    expect_consistent(path);
+}
+
+}  // namespace
+}  // namespace baofeed::storage

@@ -1,0 +1,206 @@
+// Story clusters across sites, near-duplicate lookup and full-text search.
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/textkey.h"
+#include "storage/article_store.h"
+#include "storage/sample_articles.h"
+
+namespace baofeed::storage {
+namespace {
+
+using testing::at;
+using testing::forest_fire_story;
+using testing::make_article;
+using testing::wire_copy;
+
+std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored) {
+    std::vector<std::string> out;
+    for (const StoredArticle& s : stored) {
+        out.push_back(s.article.canonical_url);
+    }
+    return out;
+}
+
+std::int64_t cluster_of(const ArticleStore& store, const std::string& url) {
+    const auto found = store.find(url);
+    EXPECT_TRUE(found.has_value()) << url;
+    return found.has_value() ? found->cluster : -1;
+}
+
+TEST(StoryClusters, SyndicatedCopiesOnThreeSitesJoinTheFirstCopysClusterAndKeepTheirRecords) {
+    ArticleStore store(":memory:");
+    store.save({forest_fire_story()}, at(50));
+    store.save({wire_copy(0)}, at(100));
+    store.save({wire_copy(1), wire_copy(2)}, at(200));
+
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 4U);  // each paper keeps its own record
+    const auto first = store.find(wire_copy(0).canonical_url);
+    ASSERT_TRUE(first.has_value());
+    const std::int64_t cluster = first->cluster;
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url), cluster);
+    EXPECT_EQ(cluster_of(store, wire_copy(2).canonical_url), cluster);
+    EXPECT_NE(cluster_of(store, forest_fire_story().canonical_url), cluster);
+
+    // Newest first (published 0 < 1 < 2), and the limit is honoured.
+    EXPECT_EQ(canonical_urls(store.cluster(cluster, 0)),
+              (std::vector<std::string>{wire_copy(2).canonical_url, wire_copy(1).canonical_url,
+                                        wire_copy(0).canonical_url}));
+    EXPECT_EQ(store.cluster(cluster, 2).size(), 2U);
+    EXPECT_TRUE(store.cluster(123456, 10).empty());
+}
+
+TEST(StoryClusters, TheClusterIdIsTheIdOfTheClustersFirstArticle) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0)}, at(1));
+    const std::int64_t own = cluster_of(store, wire_copy(0).canonical_url);
+    // Alone, an article is its own cluster; a second lone story gets another id.
+    store.save({forest_fire_story()}, at(2));
+    EXPECT_NE(cluster_of(store, forest_fire_story().canonical_url), own);
+    store.save({wire_copy(2)}, at(3));
+    EXPECT_EQ(cluster_of(store, wire_copy(2).canonical_url), own);
+}
+
+TEST(StoryClusters, DistinctStoriesOnTheSameTopicStayInSeparateClusters) {
+    ArticleStore store(":memory:");
+    Article other_forest = forest_fire_story();
+    other_forest.canonical_url = "https://baobackan.vn/giao-dat-giao-rung.html";
+    other_forest.urls = {other_forest.canonical_url};
+    other_forest.title = "Bắc Kạn đẩy nhanh giao đất, giao rừng cho cộng đồng";
+    other_forest.lead =
+        "Năm 2024, tỉnh Bắc Kạn giao hơn 3 nghìn ha rừng tự nhiên cho cộng đồng dân cư thôn bản "
+        "quản lý, bảo vệ và hưởng lợi từ dịch vụ môi trường rừng.";
+    other_forest.body = {
+        "Các cộng đồng nhận rừng được hỗ trợ kinh phí khoán bảo vệ 400 nghìn đồng mỗi ha mỗi năm.",
+        "Sở Tài nguyên và Môi trường cho biết sẽ hoàn thành cấp giấy chứng nhận quyền sử dụng "
+        "đất lâm nghiệp cho các hộ trong quý I năm sau.",
+    };
+    store.save({wire_copy(0), forest_fire_story(), other_forest}, at(1));
+    const std::int64_t a = cluster_of(store, wire_copy(0).canonical_url);
+    const std::int64_t b = cluster_of(store, forest_fire_story().canonical_url);
+    const std::int64_t c = cluster_of(store, other_forest.canonical_url);
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, c);
+    EXPECT_NE(b, c);
+}
+
+TEST(StoryClusters, AnArticleTooShortToSignIsItsOwnCluster) {
+    ArticleStore store(":memory:");
+    Article tiny = make_article("https://x.vn/tiny");
+    tiny.title = "";
+    tiny.lead = "";
+    tiny.body = {};
+    Article tiny2 = tiny;
+    tiny2.canonical_url = "https://x.vn/tiny2";
+    tiny2.urls = {tiny2.canonical_url};
+    store.save({tiny, tiny2}, at(1));
+    EXPECT_NE(cluster_of(store, tiny.canonical_url), cluster_of(store, tiny2.canonical_url));
+    EXPECT_TRUE(store.near_duplicates(tiny, 0).empty());
+}
+
+TEST(StoryClusters, AnUpdateThatTurnsIntoTheWireStoryMovesToItsCluster) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0)}, at(1));
+    Article placeholder = forest_fire_story();
+    placeholder.canonical_url = "https://baocaobang.vn/trong-rung-go-lon-2.html";
+    placeholder.urls = {placeholder.canonical_url};
+    placeholder.site = "baocaobang";
+    store.save({placeholder}, at(2));
+    const std::int64_t wire = cluster_of(store, wire_copy(0).canonical_url);
+    EXPECT_NE(cluster_of(store, placeholder.canonical_url), wire);
+    // The paper replaces the page's text with the wire copy: same record, updated, re-clustered.
+    EXPECT_EQ(store.save({wire_copy(2)}, at(3))[0], SaveResult::updated);
+    EXPECT_EQ(cluster_of(store, placeholder.canonical_url), wire);
+    EXPECT_EQ(store.cluster(wire, 0).size(), 2U);
+}
+
+TEST(NearDuplicates, FindsTheOtherCopiesMostSimilarFirstButNotTheArticleItself) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0), wire_copy(1), wire_copy(2), forest_fire_story()}, at(1));
+    const std::vector<std::string> found = store.near_duplicates(wire_copy(0), 0);
+    ASSERT_EQ(found.size(), 2U);
+    EXPECT_EQ(std::set<std::string>(found.begin(), found.end()),
+              (std::set<std::string>{wire_copy(1).canonical_url, wire_copy(2).canonical_url}));
+    // Most similar first.
+    const textkey::Signature self = textkey::signature(wire_copy(0));
+    const int first = found[0] == wire_copy(1).canonical_url ? 1 : 2;
+    EXPECT_GE(textkey::similarity(self, textkey::signature(wire_copy(first))),
+              textkey::similarity(self, textkey::signature(wire_copy(3 - first))));
+    EXPECT_EQ(store.near_duplicates(wire_copy(0), 1).size(), 1U);
+    EXPECT_TRUE(store.near_duplicates(forest_fire_story(), 0).empty());
+
+    // An article not stored yet finds all three copies.
+    Article fourth = wire_copy(1);
+    fourth.canonical_url = "https://baolangson.vn/rung-go-lon.html";
+    EXPECT_EQ(store.near_duplicates(fourth, 0).size(), 3U);
+}
+
+TEST(Search, MatchesWithoutDiacriticsIncludingDWithStroke) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0), forest_fire_story(), make_article("https://baodanang.vn/a.html")},
+               at(1));
+    const auto bac_kan = canonical_urls(store.search("bac kan", std::nullopt, 0));
+    EXPECT_EQ(bac_kan.size(), 2U);  // the wire copy names Bắc Kạn in its body
+    EXPECT_EQ(bac_kan.at(0), forest_fire_story().canonical_url);  // title match ranks first
+
+    EXPECT_EQ(canonical_urls(store.search("dong bao dan toc", std::nullopt, 0)),
+              std::vector<std::string>{wire_copy(0).canonical_url});  // "đồng bào"
+    EXPECT_EQ(canonical_urls(store.search("THANH PHO DA NANG", std::nullopt, 0)),
+              std::vector<std::string>{"https://baodanang.vn/a.html"});  // "thành phố Đà Nẵng"
+    EXPECT_EQ(canonical_urls(store.search("thành phố Đà Nẵng", std::nullopt, 0)),
+              std::vector<std::string>{"https://baodanang.vn/a.html"});
+    EXPECT_EQ(store.search("kiem lam", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("go lon", std::nullopt, 0).size(), 1U);
+    EXPECT_TRUE(store.search("kiem lam go lon", std::nullopt, 0).empty());  // every word needed
+}
+
+TEST(Search, FiltersBySiteAndHonoursTheLimit) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0), wire_copy(1), wire_copy(2)}, at(1));
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 3U);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 2).size(), 2U);
+    EXPECT_EQ(canonical_urls(store.search("rung go lon", "baocaobang", 0)),
+              std::vector<std::string>{wire_copy(2).canonical_url});
+    EXPECT_TRUE(store.search("rung go lon", "baodanang", 0).empty());
+    // Returned records are complete.
+    const auto found = store.search("nguyen binh", std::nullopt, 0);
+    ASSERT_EQ(found.size(), 1U);
+    EXPECT_EQ(found[0].article, wire_copy(2));
+}
+
+TEST(Search, QuerySyntaxInTheInputIsPlainText) {
+    ArticleStore store(":memory:");
+    store.save({forest_fire_story()}, at(1));
+    const std::vector<std::string> hostile = {
+        "\"",       "\"bac",       "bac\" OR \"x", "title:bac", "bac*",  "NEAR(bac kan)",
+        "bac -kan", "(bac) AND (", "^bac",         "{title}:x", "'; --", "   ",
+    };
+    for (const std::string& query : hostile) {
+        EXPECT_NO_THROW(store.search(query, std::nullopt, 0)) << query;
+    }
+    // OR is a word, not an operator: "bac OR zzz" needs "or" and "zzz" too.
+    EXPECT_TRUE(store.search("bac OR zzz", std::nullopt, 0).empty());
+    // A star is not a prefix search.
+    EXPECT_TRUE(store.search("ba*", std::nullopt, 0).empty());
+    EXPECT_EQ(store.search("bac*", std::nullopt, 0).size(), 1U);  // the star is punctuation
+    EXPECT_TRUE(store.search("", std::nullopt, 0).empty());
+}
+
+TEST(Search, TheIndexFollowsUpdates) {
+    ArticleStore store(":memory:");
+    Article article = forest_fire_story();
+    store.save({article}, at(1));
+    article.title = "Lạng Sơn ra quân trồng cây đầu xuân";
+    article.lead = "Sáng nay, tỉnh tổ chức Tết trồng cây.";
+    article.body = {"Hàng nghìn cây xanh được trồng."};
+    store.save({article}, at(2));
+    EXPECT_TRUE(store.search("kiem lam", std::nullopt, 0).empty());
+    EXPECT_EQ(store.search("lang son", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("hang nghin cay", std::nullopt, 0).size(), 1U);
+}
+
+}  // namespace
+}  // namespace baofeed::storage

@@ -1,0 +1,625 @@
+// bench_store: the storage benchmark of issue 5 on a synthetic corpus of Vietnamese articles.
+//
+//   bench_store N [--db PATH] [--keep] [--seed S]
+//
+// Generates N articles deterministically (20 sites; titles, leads and 5-20 paragraphs drawn from
+// a Zipf-weighted syllable vocabulary of news Vietnamese; dates over two years; sanitized HTML,
+// images, aliases, site article IDs; ~5% syndicated copies of an earlier article on another
+// site: new headline and dateline prefix, a paragraph cut or added), then measures through the
+// public ArticleStore API:
+//   - insert with dedup + clustering: save() in batches of 100 (one transaction each); article
+//     generation is not timed;
+//   - near-duplicate lookup: near_duplicates() for 1,000 sampled articles (half syndicated),
+//     signature computation included (also reported alone);
+//   - latest 50 items of one site (list) and of one story cluster (cluster), 200 of each;
+//   - database bytes per article (file size after the store is closed, WAL checkpointed);
+//   - peak memory (max RSS).
+// Wall-clock and CPU figures are both given: on a shared machine the wall clock also measures
+// the neighbours.
+// Also reports clustering quality on the corpus: syndicated copies found in their source's
+// cluster (recall) and originals merged into another article's cluster (false merges).
+// Last line: articles N insert_per_s X lookup_ms Y latest_ms Z bytes_per_article B peak_mb M
+// where Z is the slower of the two "latest 50" figures.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <sys/resource.h>
+#include <time.h>
+#include <vector>
+
+#include "core/textkey.h"
+#include "storage/article_store.h"
+
+namespace {
+
+using baofeed::Article;
+using baofeed::Image;
+using baofeed::Timestamp;
+using baofeed::storage::ArticleStore;
+using Clock = std::chrono::steady_clock;
+
+// Deterministic per-article randomness: every article is a pure function of (seed, index), so
+// a copy can regenerate its source instead of keeping the corpus in memory.
+class Rng {
+  public:
+    // Streams of nearby seeds are unrelated: the seed is hashed (a plain splitmix64 state of
+    // seed + k * step would replay another stream shifted by k).
+    explicit Rng(std::uint64_t seed) : state_(seed) { state_ = next(); }
+    std::uint64_t next() {
+        std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31U);
+    }
+    // Uniform in [0, n).
+    std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+    // Uniform in [lo, hi].
+    int between(int lo, int hi) {
+        return lo + static_cast<int>(below(static_cast<std::size_t>(hi - lo + 1)));
+    }
+    double unit() { return static_cast<double>(next() >> 11U) * 0x1.0p-53; }
+
+  private:
+    std::uint64_t state_;
+};
+
+constexpr std::string_view kVocabulary =
+    "của và các có được cho trong với là người những đã này một không năm ngày tỉnh huyện xã "
+    "thành phố nhân dân ủy ban tổ chức hội nghị phát triển kinh tế xã hội công tác cán bộ đảng "
+    "viên chính quyền địa phương nông nghiệp thôn bản đồng bào dân tộc thiểu số giáo dục y tế "
+    "học sinh giáo viên trường bệnh viện giao thông đường dự án đầu tư vốn ngân sách nhà nước "
+    "triệu tỷ sản xuất lúa ngô chè cây trồng vật nuôi rừng bảo vệ môi trường an ninh trật tự "
+    "quân đội biên giới du lịch văn hóa lễ truyền thống mùa xuân mưa lũ sạt lở thiên tai hỗ trợ "
+    "hộ nghèo việc làm lao động thu nhập doanh hợp sản phẩm chất lượng thị xuất khẩu kế hoạch "
+    "mục tiêu nhiệm vụ giải pháp triển khai thực hiện kết quả đánh giá chỉ đạo lãnh đồng chí "
+    "chủ tịch phó bí thư thường trực tham dự phát biểu nhấn mạnh yêu cầu đề nghị tăng cường "
+    "nâng cao hiệu quả quản lý kiểm tra giám sát vi phạm xử trao tặng bằng khen giấy thành "
+    "tích xuất sắc tập thể cá nhân gia đình trẻ em phụ nữ thanh niên cao tuổi cựu chiến binh "
+    "hôm nay sáng chiều tối tuần tháng quý trước sau tới mới cũ lớn nhỏ nhiều ít hơn gần xa "
+    "thấp Bắc Kạn Thái Nguyên Cao Bằng Lạng Sơn Hà Giang Tuyên Quang Lào Cai Yên Bái Điện Biên "
+    "Sơn La Hòa Bình Phú Thọ Đà Nẵng Quảng Nam Huế Nghệ An khánh thành khởi công công trình "
+    "cầu cống điện nước sạch nhà ở tái định cư đất đai quy hoạch chuyển đổi số điện tử trực "
+    "tuyến dịch vụ hành chính cải cách thủ tục người dân hài lòng điểm báo in thông báo cắt "
+    "điện lịch tiếp công dân khiếu nại tố cáo phòng chống tham nhũng lãng phí tiêu cực bầu cử "
+    "đại biểu Quốc hội Hội đồng tiếp xúc cử tri kiến nghị giải quyết dứt điểm tồn đọng kéo dài";
+
+// Tone forms of each vowel: level, grave, acute, hook, tilde, dot.
+struct Vowel {
+    std::string_view base;
+    std::array<std::string_view, 6> tones;
+};
+constexpr std::array<Vowel, 12> kVowels = {{
+    {"a", {"a", "à", "á", "ả", "ã", "ạ"}},
+    {"ă", {"ă", "ằ", "ắ", "ẳ", "ẵ", "ặ"}},
+    {"â", {"â", "ầ", "ấ", "ẩ", "ẫ", "ậ"}},
+    {"e", {"e", "è", "é", "ẻ", "ẽ", "ẹ"}},
+    {"ê", {"ê", "ề", "ế", "ể", "ễ", "ệ"}},
+    {"i", {"i", "ì", "í", "ỉ", "ĩ", "ị"}},
+    {"o", {"o", "ò", "ó", "ỏ", "õ", "ọ"}},
+    {"ô", {"ô", "ồ", "ố", "ổ", "ỗ", "ộ"}},
+    {"ơ", {"ơ", "ờ", "ớ", "ở", "ỡ", "ợ"}},
+    {"u", {"u", "ù", "ú", "ủ", "ũ", "ụ"}},
+    {"ư", {"ư", "ừ", "ứ", "ử", "ữ", "ự"}},
+    {"y", {"y", "ỳ", "ý", "ỷ", "ỹ", "ỵ"}},
+}};
+
+// Rhymes as (before, tone-bearing vowel, after).
+struct Rhyme {
+    std::string_view before;
+    std::string_view vowel;
+    std::string_view after;
+};
+constexpr std::array<Rhyme, 52> kRhymes = {{
+    {"", "a", ""},   {"", "a", "n"},  {"", "a", "ng"}, {"", "a", "nh"}, {"", "a", "ch"},
+    {"", "a", "i"},  {"", "a", "o"},  {"", "a", "m"},  {"", "a", "t"},  {"", "a", "c"},
+    {"", "ă", "n"},  {"", "ă", "ng"}, {"", "ă", "m"},  {"", "ă", "t"},  {"", "â", "m"},
+    {"", "â", "n"},  {"", "â", "t"},  {"", "â", "u"},  {"", "â", "y"},  {"", "e", ""},
+    {"", "e", "n"},  {"", "e", "m"},  {"", "e", "o"},  {"", "e", "t"},  {"", "ê", ""},
+    {"", "ê", "n"},  {"", "ê", "nh"}, {"", "ê", "ch"}, {"", "i", ""},   {"", "i", "n"},
+    {"", "i", "nh"}, {"", "i", "ch"}, {"i", "ê", "u"}, {"i", "ê", "n"}, {"", "o", ""},
+    {"", "o", "n"},  {"", "o", "ng"}, {"", "o", "c"},  {"", "o", "i"},  {"", "ô", ""},
+    {"", "ô", "n"},  {"", "ô", "ng"}, {"", "ô", "i"},  {"", "ơ", ""},   {"", "ơ", "n"},
+    {"", "ơ", "i"},  {"", "u", "ng"}, {"", "u", "i"},  {"", "ư", "ng"}, {"ư", "ơ", "ng"},
+    {"ư", "ơ", "c"}, {"o", "a", "n"},
+}};
+
+constexpr std::array<std::string_view, 22> kOnsets = {"",  "b",  "c", "ch", "d",  "đ",  "g",  "gi",
+                                                      "h", "kh", "l", "m",  "n",  "ng", "nh", "ph",
+                                                      "r", "s",  "t", "th", "tr", "v"};
+
+// The vocabulary, most frequent first: real news words, then every onset x rhyme x tone
+// syllable in a fixed shuffled order (~6,900 syllables, about as many as Vietnamese has).
+std::vector<std::string> vocabulary() {
+    std::vector<std::string> words;
+    std::size_t start = 0;
+    while (start < kVocabulary.size()) {
+        std::size_t end = kVocabulary.find(' ', start);
+        if (end == std::string_view::npos) {
+            end = kVocabulary.size();
+        }
+        if (end > start) {
+            words.emplace_back(kVocabulary.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    std::vector<std::string> syllables;
+    for (const std::string_view onset : kOnsets) {
+        for (const Rhyme& rhyme : kRhymes) {
+            const auto vowel = std::find_if(kVowels.begin(), kVowels.end(),
+                                            [&](const Vowel& v) { return v.base == rhyme.vowel; });
+            for (const std::string_view toned : vowel->tones) {
+                std::string syllable(onset);
+                syllable += rhyme.before;
+                syllable += toned;
+                syllable += rhyme.after;
+                syllables.push_back(std::move(syllable));
+            }
+        }
+    }
+    Rng shuffle(7);
+    for (std::size_t i = syllables.size() - 1; i > 0; --i) {
+        std::swap(syllables[i], syllables[shuffle.below(i + 1)]);
+    }
+    words.insert(words.end(), syllables.begin(), syllables.end());
+    return words;
+}
+
+constexpr std::array<std::string_view, 20> kSites = {
+    "baobackan",     "baothainguyen", "baocaobang",   "baolangson",  "baohagiang",
+    "baotuyenquang", "baolaocai",     "baoyenbai",    "baodienbien", "baosonla",
+    "baohoabinh",    "baophutho",     "baodanang",    "baoquangnam", "baothuathienhue",
+    "baonghean",     "baobacgiang",   "baoquangninh", "baohaiduong", "baothaibinh"};
+
+constexpr std::array<std::string_view, 6> kSections = {"Chính trị", "Kinh tế",  "Xã hội",
+                                                       "Văn hóa",   "Thể thao", "Pháp luật"};
+
+constexpr double kSyndicatedShare = 0.05;
+constexpr std::int64_t kEpoch = 1'672'531'200;  // 2023-01-01
+constexpr std::int64_t kTwoYears = 2 * 365 * 86'400;
+
+class Corpus {
+  public:
+    explicit Corpus(std::uint64_t seed) : seed_(seed), words_(vocabulary()) {}
+
+    // The index of the article `i` copies, or -1 when it is an original.
+    std::int64_t source_of(std::int64_t i) const {
+        if (i < 100) {
+            return -1;
+        }
+        Rng rng(seed_ ^ (static_cast<std::uint64_t>(i) * 0xD1B54A32D192ED03ULL) ^ 0x5EEDULL);
+        if (rng.unit() >= kSyndicatedShare) {
+            return -1;
+        }
+        // A recent wire story (within the last 2,000 articles), itself an original.
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            const std::int64_t j = i - 1 -
+                                   static_cast<std::int64_t>(rng.below(
+                                       static_cast<std::size_t>(std::min<std::int64_t>(i, 2000))));
+            if (source_of_plain(j)) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    Article article(std::int64_t i) const {
+        const std::int64_t source = source_of(i);
+        if (source < 0) {
+            return original(i);
+        }
+        return copy_of(original(source), i);
+    }
+
+  private:
+    bool source_of_plain(std::int64_t j) const {
+        if (j < 100) {
+            return true;
+        }
+        Rng rng(seed_ ^ (static_cast<std::uint64_t>(j) * 0xD1B54A32D192ED03ULL) ^ 0x5EEDULL);
+        return rng.unit() >= kSyndicatedShare;
+    }
+
+    std::string sentence(Rng& rng, int syllables) const {
+        std::string out;
+        for (int k = 0; k < syllables; ++k) {
+            // Zipf (P(rank) ~ 1/rank): log-uniform rank over the vocabulary.
+            const auto index = static_cast<std::size_t>(
+                std::exp(rng.unit() * std::log(static_cast<double>(words_.size()))) - 1.0);
+            if (k > 0) {
+                out.push_back(' ');
+            }
+            out += words_[std::min(index, words_.size() - 1)];
+            if (k > 3 && k + 3 < syllables && rng.below(14) == 0) {
+                out.push_back(',');
+            }
+            if (rng.below(40) == 0) {
+                out += " " + std::to_string(rng.between(2, 2024));
+            }
+        }
+        out.push_back('.');
+        return out;
+    }
+
+    std::string paragraph(Rng& rng) const {
+        std::string out;
+        const int sentences = rng.between(1, 3);
+        for (int s = 0; s < sentences; ++s) {
+            if (s > 0) {
+                out.push_back(' ');
+            }
+            out += sentence(rng, rng.between(14, 32));
+        }
+        return out;
+    }
+
+    static std::string html_of(const std::vector<std::string>& body,
+                               const std::vector<Image>& images) {
+        std::string html;
+        for (std::size_t p = 0; p < body.size(); ++p) {
+            html += "<p>" + body[p] + "</p>";
+            if (p < images.size()) {
+                html += "<figure><img src=\"" + images[p].src + "\" alt=\"\"><figcaption>" +
+                        images[p].caption + "</figcaption></figure>";
+            }
+        }
+        return html;
+    }
+
+    Article original(std::int64_t i) const {
+        Rng rng(seed_ ^ (static_cast<std::uint64_t>(i) * 0xA24BAED4963EE407ULL) ^ 0x0419ULL);
+        Article a;
+        const std::string site(kSites[rng.below(kSites.size())]);
+        fill_identity(a, site, i, rng);
+        a.title = sentence(rng, rng.between(9, 16));
+        a.title.pop_back();  // no full stop in a headline
+        a.lead = sentence(rng, rng.between(25, 45));
+        const int paragraphs = rng.between(5, 20);
+        for (int p = 0; p < paragraphs; ++p) {
+            a.body.push_back(paragraph(rng));
+        }
+        a.author = rng.below(3) == 0 ? "" : "Nguyễn Văn " + words_[rng.below(words_.size())];
+        a.section = std::string(kSections[rng.below(kSections.size())]);
+        const int images = rng.between(0, 3);
+        for (int k = 0; k < images; ++k) {
+            a.images.push_back(Image{.src = "https://" + site + ".vn/uploads/" + std::to_string(i) +
+                                            "-" + std::to_string(k) + ".jpg",
+                                     .caption = sentence(rng, rng.between(6, 12))});
+        }
+        a.html = html_of(a.body, a.images);
+        const std::int64_t published =
+            kEpoch + kTwoYears * i / std::max<std::int64_t>(1, total_hint_) + rng.between(0, 3600);
+        a.published = Timestamp(std::chrono::seconds(published));
+        return a;
+    }
+
+    // The source as another paper prints it.
+    Article copy_of(Article source, std::int64_t i) const {
+        Rng rng(seed_ ^ (static_cast<std::uint64_t>(i) * 0x9FB21C651E98DF25ULL) ^ 0xC09EULL);
+        const auto source_site = static_cast<std::size_t>(
+            std::find(kSites.begin(), kSites.end(), source.site) - kSites.begin());
+        const std::string site(
+            kSites[(source_site + 1 + rng.below(kSites.size() - 1)) % kSites.size()]);
+        Article a = std::move(source);
+        a.urls.clear();
+        fill_identity(a, site, i, rng);
+        a.title = sentence(rng, rng.between(9, 16));  // its own headline
+        a.title.pop_back();
+        a.lead_prefix = rng.below(2) == 0 ? "TTXVN - " : "(TTXVN) ";
+        a.lead = a.lead_prefix + a.lead;
+        if (a.body.size() > 5 && rng.below(2) == 0) {
+            a.body.erase(a.body.begin() + static_cast<std::ptrdiff_t>(rng.below(a.body.size())));
+        }
+        if (rng.below(2) == 0) {
+            a.body.push_back(paragraph(rng));  // local addition
+        }
+        a.images.clear();
+        a.html = html_of(a.body, a.images);
+        a.published = *a.published + std::chrono::seconds(rng.between(600, 7200));
+        return a;
+    }
+
+    void fill_identity(Article& a, const std::string& site, std::int64_t i, Rng& rng) const {
+        a.site = site;
+        const std::string number = std::to_string(100'000 + i);
+        a.canonical_url = "https://" + site + ".vn/bai-viet-" + number + ".html";
+        a.id_key = site + "#" + number;
+        a.urls = {a.canonical_url};
+        if (rng.below(3) == 0) {
+            a.urls.push_back("https://m." + site + ".vn/bai-viet-" + number + ".html");
+        }
+        if (rng.below(4) == 0) {
+            a.urls.push_back(a.canonical_url + "?utm_source=zalo&zarsrc=31");
+        }
+    }
+
+  public:
+    void set_total(std::int64_t n) { total_hint_ = n; }
+
+  private:
+    std::uint64_t seed_;
+    std::vector<std::string> words_;
+    std::int64_t total_hint_ = 1;
+};
+
+// CPU time of this thread, in milliseconds: the machine may be shared, and wall-clock rates
+// then measure the neighbours too.
+std::uint32_t signature_sink = 0;  // printed, so the timed signatures are not optimised out
+
+double cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double peak_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+struct Options {
+    std::int64_t n = 0;
+    std::string db;
+    bool keep = false;
+    std::uint64_t seed = 20241222;
+};
+
+Options parse(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--db" && i + 1 < argc) {
+            options.db = argv[++i];
+        } else if (arg == "--keep") {
+            options.keep = true;
+        } else if (arg == "--seed" && i + 1 < argc) {
+            options.seed = std::stoull(argv[++i]);
+        } else if (options.n == 0) {
+            options.n = std::stoll(arg);
+        } else {
+            throw std::invalid_argument("unknown argument: " + arg);
+        }
+    }
+    if (options.n <= 0) {
+        throw std::invalid_argument("usage: bench_store N [--db PATH] [--keep] [--seed S]");
+    }
+    if (options.db.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        options.db = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/store-bench-" +
+                     std::to_string(options.n) + ".db";
+    }
+    return options;
+}
+
+void remove_db(const std::string& path) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(path + suffix);
+    }
+}
+
+struct Measures {
+    double lookup_ms = 0;
+    double lookup_cpu_ms = 0;
+    double signature_ms = 0;
+    double site_ms = 0;
+    double cluster_ms = 0;
+    double latest_ms = 0;
+    std::size_t samples = 0;
+    std::size_t copies = 0;
+    std::size_t originals = 0;
+    std::size_t found_source = 0;
+    std::size_t original_hits = 0;
+    std::size_t copies_in_source_cluster = 0;
+    std::size_t rows = 0;
+};
+
+Measures measure(ArticleStore& store, const Corpus& corpus, const Options& options,
+                 std::int64_t n) {
+    Measures m;
+
+    // Near-duplicate lookups: 1,000 samples, half of them syndicated copies (whose source must
+    // come back), half originals.
+    Rng pick(options.seed ^ 0xBE7CULL);
+    std::vector<std::int64_t> copies;
+    std::vector<std::int64_t> originals;
+    for (std::int64_t tries = 0;
+         tries < 2'000'000 && (copies.size() < 500 || originals.size() < 500); ++tries) {
+        const auto i = static_cast<std::int64_t>(pick.below(static_cast<std::size_t>(n)));
+        if (corpus.source_of(i) >= 0) {
+            if (copies.size() < 500) {
+                copies.push_back(i);
+            }
+        } else if (originals.size() < 500) {
+            originals.push_back(i);
+        }
+    }
+    std::vector<std::int64_t> samples = copies;
+    samples.insert(samples.end(), originals.begin(), originals.end());
+    std::vector<Article> sample_articles;
+    for (const std::int64_t i : samples) {
+        sample_articles.push_back(corpus.article(i));
+    }
+    std::size_t found_source = 0;
+    std::size_t original_hits = 0;
+    // The signatures alone (textkey), to tell their cost from the database's.
+    const double sign_start = cpu_ms();
+    for (const Article& a : sample_articles) {
+        signature_sink ^= baofeed::textkey::signature(a).values[0];
+    }
+    m.signature_ms = (cpu_ms() - sign_start) / static_cast<double>(sample_articles.size());
+    std::fprintf(stderr, "  (signature check %08x)\n", signature_sink);
+    const double lookup_cpu_start = cpu_ms();
+    const auto lookup_start = Clock::now();
+    for (std::size_t k = 0; k < sample_articles.size(); ++k) {
+        const std::vector<std::string> similar = store.near_duplicates(sample_articles[k], 10);
+        if (k < copies.size()) {
+            const std::string source_url =
+                corpus.article(corpus.source_of(samples[k])).canonical_url;
+            found_source += std::find(similar.begin(), similar.end(), source_url) != similar.end();
+        } else {
+            original_hits += similar.empty() ? 0U : 1U;
+        }
+    }
+    const double lookup_ms = ms_since(lookup_start) / static_cast<double>(sample_articles.size());
+    m.lookup_cpu_ms = (cpu_ms() - lookup_cpu_start) / static_cast<double>(sample_articles.size());
+
+    // Cluster quality on the stored corpus.
+    std::size_t copies_in_source_cluster = 0;
+    for (const std::int64_t i : copies) {
+        const auto copy = store.find(corpus.article(i).canonical_url);
+        const auto source = store.find(corpus.article(corpus.source_of(i)).canonical_url);
+        copies_in_source_cluster += copy && source && copy->cluster == source->cluster;
+    }
+
+    // Latest 50 of one site, then of one cluster (clusters of sampled copies: 2+ articles).
+    std::vector<std::int64_t> clusters;
+    for (const std::int64_t i : copies) {
+        if (auto stored = store.find(corpus.article(i).canonical_url)) {
+            clusters.push_back(stored->cluster);
+        }
+    }
+    constexpr int kQueries = 200;
+    std::size_t rows = 0;
+    auto start = Clock::now();
+    for (int q = 0; q < kQueries; ++q) {
+        rows +=
+            store.list(std::string_view(kSites[static_cast<std::size_t>(q) % kSites.size()]), 50)
+                .size();
+    }
+    const double site_ms = ms_since(start) / kQueries;
+    start = Clock::now();
+    for (int q = 0; q < kQueries && !clusters.empty(); ++q) {
+        rows += store.cluster(clusters[static_cast<std::size_t>(q) % clusters.size()], 50).size();
+    }
+    const double cluster_ms = clusters.empty() ? 0 : ms_since(start) / kQueries;
+    const double latest_ms = std::max(site_ms, cluster_ms);
+
+    m.lookup_ms = lookup_ms;
+    m.site_ms = site_ms;
+    m.cluster_ms = cluster_ms;
+    m.latest_ms = latest_ms;
+    m.samples = sample_articles.size();
+    m.copies = copies.size();
+    m.originals = originals.size();
+    m.found_source = found_source;
+    m.original_hits = original_hits;
+    m.copies_in_source_cluster = copies_in_source_cluster;
+    m.rows = rows;
+    return m;
+}
+
+int run(const Options& options) {
+    remove_db(options.db);
+    Corpus corpus(options.seed);
+    corpus.set_total(options.n);
+    const std::int64_t n = options.n;
+    const Timestamp now(std::chrono::seconds(kEpoch + kTwoYears + 86'400));
+    constexpr std::int64_t kBatch = 100;
+
+    double insert_ms = 0;
+    double insert_cpu_ms = 0;
+    double last_tenth_ms = 0;
+    std::int64_t last_tenth = 0;
+    std::size_t inserted = 0;
+    {
+        ArticleStore store(options.db);
+        std::vector<Article> batch;
+        batch.reserve(kBatch);
+        for (std::int64_t first = 0; first < n; first += kBatch) {
+            batch.clear();
+            for (std::int64_t i = first; i < std::min(n, first + kBatch); ++i) {
+                batch.push_back(corpus.article(i));
+            }
+            const auto start = Clock::now();
+            const double cpu_start = cpu_ms();
+            for (const auto result : store.save(batch, now)) {
+                inserted += result == baofeed::storage::SaveResult::inserted ? 1U : 0U;
+            }
+            const double took = ms_since(start);
+            insert_ms += took;
+            insert_cpu_ms += cpu_ms() - cpu_start;
+            if (first >= n - n / 10) {
+                last_tenth_ms += took;
+                last_tenth += static_cast<std::int64_t>(batch.size());
+            }
+            if ((first / kBatch) % 1000 == 999) {
+                std::fprintf(stderr, "  %lld articles, %.0f/s so far\n",
+                             static_cast<long long>(first + kBatch),
+                             static_cast<double>(first + kBatch) / (insert_ms / 1000.0));
+            }
+        }
+    }
+    const double insert_per_s = static_cast<double>(n) / (insert_ms / 1000.0);
+    const double last_tenth_per_s =
+        last_tenth > 0 ? static_cast<double>(last_tenth) / (last_tenth_ms / 1000.0) : 0;
+
+    Measures m;
+    {
+        ArticleStore store(options.db);  // reopened: a warm but not freshly written cache
+        m = measure(store, corpus, options, n);
+    }
+    // The store is closed: its WAL is checkpointed into the main file and removed.
+    std::uintmax_t bytes = 0;
+    for (const char* suffix : {"", "-wal"}) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(options.db + suffix, ec);
+        bytes += ec ? 0 : size;
+    }
+    const double bytes_per_article = static_cast<double>(bytes) / static_cast<double>(n);
+
+    std::printf(
+        "corpus: %lld articles generated, %zu inserted (rest merged by identity), "
+        "%.1f%% syndicated copies\n",
+        static_cast<long long>(n), inserted, 100.0 * kSyndicatedShare);
+    std::printf(
+        "insert: %.0f articles/s overall, %.0f/s over the last tenth (batches of %lld); "
+        "CPU %.0f us per article (%.0f/s if the writer had a core to itself)\n",
+        insert_per_s, last_tenth_per_s, static_cast<long long>(kBatch),
+        1000.0 * insert_cpu_ms / static_cast<double>(n),
+        static_cast<double>(n) / (insert_cpu_ms / 1000.0));
+    std::printf(
+        "lookup: %.3f ms per article over %zu (CPU %.3f ms, of which %.3f ms computing the "
+        "signature); copies finding their source %zu/%zu; originals with any near-duplicate "
+        "%zu/%zu\n",
+        m.lookup_ms, m.samples, m.lookup_cpu_ms, m.signature_ms, m.found_source, m.copies,
+        m.original_hits, m.originals);
+    std::printf("clusters: copies in their source's cluster %zu/%zu\n", m.copies_in_source_cluster,
+                m.copies);
+    std::printf("latest 50: site %.3f ms, cluster %.3f ms (%zu rows read)\n", m.site_ms,
+                m.cluster_ms, m.rows);
+    std::printf("size: %ju bytes, %.0f bytes per article\n", bytes, bytes_per_article);
+    std::printf(
+        "articles %lld insert_per_s %.0f lookup_ms %.3f latest_ms %.3f bytes_per_article "
+        "%.0f peak_mb %.0f\n",
+        static_cast<long long>(n), insert_per_s, m.lookup_ms, m.latest_ms, bytes_per_article,
+        peak_mb());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const Options options = parse(argc, argv);
+        const int code = run(options);
+        if (!options.keep) {
+            remove_db(options.db);
+        }
+        return code;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_store: %s\n", e.what());
+        return 1;
+    }
+}

@@ -25,8 +25,25 @@ struct ArticlesOptions {
     bool json = false;
 };
 
+struct ReparseOptions {
+    std::filesystem::path config;
+    std::optional<std::string> site;
+};
+
+struct SearchOptions {
+    std::filesystem::path config;
+    std::string query;
+    std::optional<std::string> site;
+    std::size_t limit = 20;
+    bool json = false;
+};
+
 // Throws ConfigError, StorageError, PublishError: main reports them.
 int run_command(const RunOptions& options);
 int articles_command(const ArticlesOptions& options);
+// Re-extracts stored articles from their raw pages with the current rules (no fetching), saves
+// the changes and rewrites the feeds.
+int reparse_command(const ReparseOptions& options);
+int search_command(const SearchOptions& options);
 
 }  // namespace baofeed::app

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -33,7 +34,7 @@ class Reader {
 
     // Unknown keys are errors: a typo must not silently fall back to a default.
     void check_keys(const toml::table& table, std::string_view prefix,
-                    std::initializer_list<std::string_view> known) const {
+                    const std::vector<std::string_view>& known) const {
         for (auto&& [key, node] : table) {
             if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
                 fail(&node, join(prefix, key.str()), "unknown key");
@@ -167,38 +168,158 @@ class Reader {
     std::filesystem::path file_;
 };
 
+// Seconds in the file, milliseconds inside; fractional seconds allowed ("0.25").
+std::optional<std::chrono::milliseconds> seconds(const Reader& r, const toml::table& t,
+                                                 std::string_view prefix, std::string_view key,
+                                                 double min, double max) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    double v = 0;
+    if (node->is_integer()) {
+        v = static_cast<double>(node->as_integer()->get());
+    } else if (node->is_floating_point()) {
+        v = node->as_floating_point()->get();
+    } else {
+        r.fail(node, Reader::join(prefix, key), "expected a number of seconds");
+    }
+    if (!(v >= min && v <= max)) {
+        std::ostringstream why;
+        why << "must be between " << min << " and " << max << " seconds";
+        r.fail(node, Reader::join(prefix, key), why.str());
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(v * 1000.0 + 0.5));
+}
+
+std::optional<bool> boolean(const Reader& r, const toml::table& t, std::string_view prefix,
+                            std::string_view key) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+        return std::nullopt;
+    }
+    if (!node->is_boolean()) {
+        r.fail(node, Reader::join(prefix, key), "expected true or false");
+    }
+    return node->as_boolean()->get();
+}
+
+const std::vector<std::string_view> kPolicyKeys = {"max_connections_per_host",
+                                                   "request_interval",
+                                                   "max_new_articles",
+                                                   "retries",
+                                                   "error_budget",
+                                                   "revisit_window_hours",
+                                                   "revisit_interval_hours",
+                                                   "max_listing_pages",
+                                                   "sitemap_max_age_hours"};
+
+// Reads the CrawlPolicy keys of `t` over `base` (unknown keys are the caller's business).
+CrawlPolicy read_policy(const Reader& r, const toml::table& t, std::string_view p, CrawlPolicy c) {
+    if (auto v = r.integer(t, p, "max_connections_per_host", 1, 64)) {
+        c.max_connections_per_host = static_cast<long>(*v);
+    }
+    if (auto v = seconds(r, t, p, "request_interval", 0, 3600)) {
+        c.request_interval = *v;
+    }
+    if (auto v = r.integer(t, p, "max_new_articles", 1, 100000)) {
+        c.max_new_articles = static_cast<std::size_t>(*v);
+    }
+    if (auto v = r.integer(t, p, "retries", 0, 10)) {
+        c.retries = static_cast<int>(*v);
+    }
+    if (auto v = r.integer(t, p, "error_budget", 1, 100000)) {
+        c.error_budget = static_cast<int>(*v);
+    }
+    if (auto v = r.integer(t, p, "revisit_window_hours", 0, 24 * 365)) {
+        c.revisit_window = std::chrono::hours(*v);
+    }
+    if (auto v = r.integer(t, p, "revisit_interval_hours", 0, 24 * 365)) {
+        c.revisit_interval = std::chrono::hours(*v);
+    }
+    if (auto v = r.integer(t, p, "max_listing_pages", 1, 1000)) {
+        c.max_listing_pages = static_cast<std::size_t>(*v);
+    }
+    if (auto v = r.integer(t, p, "sitemap_max_age_hours", 0, 24 * 365 * 30)) {
+        c.sitemap_max_age = std::chrono::hours(*v);
+    }
+    return c;
+}
+
 CrawlerConfig read_crawler(const Reader& r, const toml::table* t) {
     CrawlerConfig c;
+    if (t != nullptr) {
+        constexpr std::string_view p = "crawler";
+        std::vector<std::string_view> known = {"contact",
+                                               "user_agent",
+                                               "max_connections",
+                                               "connect_timeout",
+                                               "timeout",
+                                               "max_page_bytes",
+                                               "run_deadline",
+                                               "allow_private_addresses",
+                                               "robots_cache_hours",
+                                               "parse_threads"};
+        known.insert(known.end(), kPolicyKeys.begin(), kPolicyKeys.end());
+        for (auto&& [key, node] : *t) {
+            if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+                r.fail(&node, Reader::join(p, key.str()), "unknown key");
+            }
+        }
+        if (auto v = r.string(*t, p, "contact")) {
+            c.contact = r.http_url(*t, p, "contact", *v);
+        }
+        if (auto v = r.string(*t, p, "user_agent")) {
+            if (v->find("baofeed") == std::string::npos) {
+                r.fail(t->get("user_agent"), "crawler.user_agent",
+                       "must name baofeed (robots.txt rules for baofeed apply to it)");
+            }
+            c.user_agent = *v;
+        }
+        if (auto v = r.integer(*t, p, "max_connections", 1, 1024)) {
+            c.max_connections = static_cast<long>(*v);
+        }
+        if (auto v = seconds(r, *t, p, "connect_timeout", 0.1, 600)) {
+            c.connect_timeout = *v;
+        }
+        if (auto v = seconds(r, *t, p, "timeout", 0.1, 3600)) {
+            c.timeout = *v;
+        }
+        if (auto v = r.integer(*t, p, "max_page_bytes", 1024, std::int64_t{1} << 30)) {
+            c.max_page_bytes = static_cast<std::size_t>(*v);
+        }
+        if (auto v = seconds(r, *t, p, "run_deadline", 1, 24 * 3600)) {
+            c.run_deadline = std::chrono::duration_cast<std::chrono::seconds>(*v);
+        }
+        if (auto v = boolean(r, *t, p, "allow_private_addresses")) {
+            c.allow_private_addresses = *v;
+        }
+        if (auto v = r.integer(*t, p, "robots_cache_hours", 0, 24 * 30)) {
+            c.robots_cache = std::chrono::hours(*v);
+        }
+        if (auto v = r.integer(*t, p, "parse_threads", 0, 256)) {
+            c.parse_threads = static_cast<unsigned>(*v);
+        }
+        c.policy = read_policy(r, *t, p, c.policy);
+    }
+    if (c.user_agent.empty()) {
+        c.user_agent = "baofeed/0.1 (+" + c.contact + ")";
+    }
+    return c;
+}
+
+StorageConfig read_storage(const Reader& r, const toml::table* t) {
+    StorageConfig c;
     if (t == nullptr) {
         return c;
     }
-    constexpr std::string_view p = "crawler";
-    r.check_keys(*t, p,
-                 {"user_agent", "max_connections", "max_connections_per_host", "connect_timeout",
-                  "timeout", "max_page_bytes", "max_new_articles_per_site"});
-    if (auto v = r.string(*t, p, "user_agent")) {
-        if (v->empty()) {
-            r.fail(t->get("user_agent"), "crawler.user_agent", "must not be empty");
-        }
-        c.user_agent = *v;
+    constexpr std::string_view p = "storage";
+    r.check_keys(*t, p, {"retention_days", "raw_page_days"});
+    if (auto v = r.integer(*t, p, "retention_days", 0, 365 * 100)) {
+        c.retention = std::chrono::days(*v);
     }
-    if (auto v = r.integer(*t, p, "max_connections", 1, 1024)) {
-        c.max_connections = static_cast<long>(*v);
-    }
-    if (auto v = r.integer(*t, p, "max_connections_per_host", 1, 64)) {
-        c.max_connections_per_host = static_cast<long>(*v);
-    }
-    if (auto v = r.integer(*t, p, "connect_timeout", 1, 600)) {
-        c.connect_timeout = std::chrono::seconds(*v);
-    }
-    if (auto v = r.integer(*t, p, "timeout", 1, 3600)) {
-        c.timeout = std::chrono::seconds(*v);
-    }
-    if (auto v = r.integer(*t, p, "max_page_bytes", 1024, std::int64_t{1} << 30)) {
-        c.max_page_bytes = static_cast<std::size_t>(*v);
-    }
-    if (auto v = r.integer(*t, p, "max_new_articles_per_site", 1, 100000)) {
-        c.max_new_articles_per_site = static_cast<std::size_t>(*v);
+    if (auto v = r.integer(*t, p, "raw_page_days", 0, 365 * 100)) {
+        c.raw_pages = std::chrono::days(*v);
     }
     return c;
 }
@@ -257,31 +378,57 @@ std::vector<std::string> read_network(const Reader& r, const toml::table* t) {
     return out;
 }
 
-SiteRules read_rules(const Reader& r, const toml::table* t, const std::string& prefix) {
-    SiteRules rules;
+const std::vector<std::string_view> kRuleKeys = {
+    "title",    "lead",    "body",      "author", "published",      "published_text",
+    "modified", "caption", "next_page", "remove", "image_src_attrs"};
+
+// Reads the rule keys present in `t` over `rules` (a family's, or empty).
+SiteRules read_rules(const Reader& r, const toml::table* t, const std::string& prefix,
+                     SiteRules rules) {
     if (t == nullptr) {
         return rules;
     }
-    r.check_keys(*t, prefix,
-                 {"title", "lead", "body", "author", "published", "published_text", "modified",
-                  "caption", "next_page", "remove", "image_src_attrs"});
-    rules.title = r.selector(*t, prefix, "title");
-    rules.lead = r.selector(*t, prefix, "lead");
-    rules.body = r.selector(*t, prefix, "body");
-    rules.author = r.selector(*t, prefix, "author");
-    rules.published = r.selector(*t, prefix, "published");
-    rules.published_text = r.selector(*t, prefix, "published_text");
-    rules.modified = r.selector(*t, prefix, "modified");
-    rules.caption = r.selector(*t, prefix, "caption");
-    rules.next_page = r.selector(*t, prefix, "next_page");
-    rules.remove = r.strings(*t, prefix, "remove");
-    for (const auto& s : rules.remove) {
-        r.check_selector(t->get("remove"), prefix + ".remove", s);
+    r.check_keys(*t, prefix, kRuleKeys);
+    auto field = [&](std::string_view key, std::string& into) {
+        if (t->get(key) != nullptr) {
+            into = r.selector(*t, prefix, key);
+        }
+    };
+    field("title", rules.title);
+    field("lead", rules.lead);
+    field("body", rules.body);
+    field("author", rules.author);
+    field("published", rules.published);
+    field("published_text", rules.published_text);
+    field("modified", rules.modified);
+    field("caption", rules.caption);
+    field("next_page", rules.next_page);
+    if (t->get("remove") != nullptr) {
+        rules.remove = r.strings(*t, prefix, "remove");
+        for (const auto& s : rules.remove) {
+            r.check_selector(t->get("remove"), prefix + ".remove", s);
+        }
     }
     if (t->get("image_src_attrs") != nullptr) {
         rules.image_src_attrs = r.strings(*t, prefix, "image_src_attrs");
     }
     return rules;
+}
+
+std::map<std::string, SiteRules> read_families(const Reader& r, const toml::table* t) {
+    std::map<std::string, SiteRules> out;
+    if (t == nullptr) {
+        return out;
+    }
+    for (auto&& [key, node] : *t) {
+        std::string name(key.str());
+        std::string prefix = "families." + name;
+        if (!node.is_table()) {
+            r.fail(&node, prefix, "expected a table of CSS selector rules");
+        }
+        out[name] = read_rules(r, node.as_table(), prefix, SiteRules{});
+    }
+    return out;
 }
 
 bool valid_site_name(const std::string& name) {
@@ -290,11 +437,29 @@ bool valid_site_name(const std::string& name) {
     });
 }
 
-SiteConfig read_site(const Reader& r, const toml::table& t, std::size_t index) {
+std::vector<std::string> checked_urls(const Reader& r, const toml::table& t, const std::string& p,
+                                      std::string_view key) {
+    auto urls = r.strings(t, p, key);
+    for (const auto& u : urls) {
+        r.http_url(t, p, key, u);
+    }
+    return urls;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+SiteConfig read_site(const Reader& r, const toml::table& t, std::size_t index,
+                     const std::map<std::string, SiteRules>& families, const CrawlPolicy& policy) {
     std::string p = "sites[" + std::to_string(index) + "]";
     r.check_keys(
         t, p,
-        {"name", "title", "home", "aliases", "feeds", "listings", "article_url_pattern", "rules"});
+        {"name", "title", "home", "aliases", "allowed_domains", "feeds", "autodiscover_feeds",
+         "listings", "listing_next", "listing_page_url", "listing_url_pattern", "sitemaps",
+         "article_url_pattern", "article_id_pattern", "family", "rules", "crawl"});
     SiteConfig s;
     s.name = r.required_string(t, p, "name");
     if (!valid_site_name(s.name)) {
@@ -308,21 +473,36 @@ SiteConfig read_site(const Reader& r, const toml::table& t, std::size_t index) {
     p = "sites." + s.name;
     s.title = r.string(t, p, "title").value_or(s.name);
     s.home = r.http_url(t, p, "home", r.required_string(t, p, "home"));
-    s.aliases = r.strings(t, p, "aliases");
-    for (auto& alias : s.aliases) {
-        std::transform(alias.begin(), alias.end(), alias.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto& alias : r.strings(t, p, "aliases")) {
+        s.aliases.push_back(lower(alias));
     }
-    s.feeds = r.strings(t, p, "feeds");
-    for (const auto& u : s.feeds) {
-        r.http_url(t, p, "feeds", u);
+    s.feeds = checked_urls(r, t, p, "feeds");
+    s.autodiscover_feeds = boolean(r, t, p, "autodiscover_feeds").value_or(true);
+    s.listings = checked_urls(r, t, p, "listings");
+    s.listing_next = r.selector(t, p, "listing_next");
+    s.listing_page_url = r.string(t, p, "listing_page_url").value_or("");
+    if (!s.listing_page_url.empty()) {
+        std::string probe = s.listing_page_url;
+        auto at = probe.find("{n}");
+        if (at == std::string::npos) {
+            r.fail(t.get("listing_page_url"), p + ".listing_page_url",
+                   "must contain {n} for the page number");
+        }
+        probe.replace(at, 3, "2");
+        r.http_url(t, p, "listing_page_url", probe);
     }
-    s.listings = r.strings(t, p, "listings");
-    for (const auto& u : s.listings) {
-        r.http_url(t, p, "listings", u);
+    s.listing_url_pattern = r.string(t, p, "listing_url_pattern").value_or("");
+    if (!s.listing_url_pattern.empty()) {
+        try {
+            s.listing_url = std::regex(s.listing_url_pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            r.fail(t.get("listing_url_pattern"), p + ".listing_url_pattern",
+                   std::string("bad regular expression: ") + e.what());
+        }
     }
-    if (s.feeds.empty() && s.listings.empty()) {
-        r.fail(&t, p, "needs at least one of feeds or listings");
+    s.sitemaps = checked_urls(r, t, p, "sitemaps");
+    if (s.feeds.empty() && s.listings.empty() && s.sitemaps.empty()) {
+        r.fail(&t, p, "needs at least one of feeds, listings or sitemaps");
     }
     s.article_url_pattern = r.required_string(t, p, "article_url_pattern");
     try {
@@ -331,10 +511,40 @@ SiteConfig read_site(const Reader& r, const toml::table& t, std::size_t index) {
         r.fail(t.get("article_url_pattern"), p + ".article_url_pattern",
                std::string("bad regular expression: ") + e.what());
     }
-    s.rules = read_rules(r, r.table(t, p, "rules"), p + ".rules");
-    if (s.rules.body.empty()) {
-        r.fail(t.get("rules") != nullptr ? t.get("rules") : &t, p + ".rules.body",
-               "missing (required: the CSS selector of the article body)");
+    s.article_id_pattern = r.string(t, p, "article_id_pattern").value_or("");
+    if (!s.article_id_pattern.empty()) {
+        try {
+            s.article_id = std::regex(s.article_id_pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            r.fail(t.get("article_id_pattern"), p + ".article_id_pattern",
+                   std::string("bad regular expression: ") + e.what());
+        }
+        if (s.article_id.mark_count() != 1) {
+            r.fail(t.get("article_id_pattern"), p + ".article_id_pattern",
+                   "needs exactly one capture group: the ID");
+        }
+    }
+    SiteRules base;
+    if (auto family = r.string(t, p, "family")) {
+        auto found = families.find(*family);
+        if (found == families.end()) {
+            r.fail(t.get("family"), p + ".family", "no [families." + *family + "] table");
+        }
+        s.family = *family;
+        base = found->second;
+    }
+    s.rules = read_rules(r, r.table(t, p, "rules"), p + ".rules", base);
+    // No body rule at all: the generic extractor finds the body (parsers/extract.h).
+    s.crawl = policy;
+    if (const toml::table* crawl = r.table(t, p, "crawl")) {
+        r.check_keys(*crawl, p + ".crawl", kPolicyKeys);
+        s.crawl = read_policy(r, *crawl, p + ".crawl", policy);
+    }
+    for (auto& d : r.strings(t, p, "allowed_domains")) {
+        s.allowed_domains.push_back(lower(d));
+    }
+    if (s.allowed_domains.empty()) {
+        s.allowed_domains = s.hosts();
     }
     return s;
 }
@@ -355,6 +565,9 @@ std::vector<std::string> SiteConfig::hosts() const {
     for (const auto& u : listings) {
         add(url::host(u));
     }
+    for (const auto& u : sitemaps) {
+        add(url::host(u));
+    }
     for (const auto& a : aliases) {
         add(a);
     }
@@ -363,6 +576,37 @@ std::vector<std::string> SiteConfig::hosts() const {
 
 bool SiteConfig::is_article_url(const std::string& u) const {
     return std::regex_match(u, article_url);
+}
+
+bool SiteConfig::is_listing_url(const std::string& u) const {
+    return !listing_url_pattern.empty() && std::regex_match(u, listing_url);
+}
+
+std::string SiteConfig::id_key(const std::string& u) const {
+    if (article_id_pattern.empty()) {
+        return "";
+    }
+    std::smatch m;
+    if (!std::regex_search(u, m, article_id) || m.size() < 2 || !m[1].matched) {
+        return "";
+    }
+    return name + "#" + m[1].str();
+}
+
+std::string SiteConfig::primary_host_url(const std::string& u) const {
+    std::string h = url::host(u);
+    std::string primary = url::host(home);
+    if (h.empty() || h == primary ||
+        std::find(aliases.begin(), aliases.end(), h) == aliases.end()) {
+        return u;
+    }
+    auto at = u.find(h);  // url::host() lower-cases; canonical URLs are lower-case already
+    if (at == std::string::npos) {
+        return u;
+    }
+    std::string out = u;
+    out.replace(at, h.size(), primary);
+    return out;
 }
 
 Config parse_config(std::string_view toml_text, const std::filesystem::path& file) {
@@ -375,7 +619,9 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
         throw ConfigError(out.str());
     }
     Reader r(file);
-    r.check_keys(root, "", {"database", "output_dir", "crawler", "publish", "network", "sites"});
+    r.check_keys(root, "",
+                 {"database", "output_dir", "crawler", "storage", "publish", "network", "families",
+                  "sites"});
 
     Config c;
     c.file = file;
@@ -384,8 +630,10 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
     c.lock_file = c.database;
     c.lock_file += ".lock";
     c.crawler = read_crawler(r, r.table(root, "", "crawler"));
+    c.storage = read_storage(r, r.table(root, "", "storage"));
     c.publish = read_publish(r, r.table(root, "", "publish"));
     c.connect_to = read_network(r, r.table(root, "", "network"));
+    auto families = read_families(r, r.table(root, "", "families"));
 
     const toml::node* sites = root.get("sites");
     if (sites == nullptr) {
@@ -397,7 +645,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& fil
     std::set<std::string> names;
     std::size_t index = 0;
     for (const toml::node& node : *sites->as_array()) {
-        SiteConfig s = read_site(r, *node.as_table(), index++);
+        SiteConfig s = read_site(r, *node.as_table(), index++, families, c.crawler.policy);
         if (!names.insert(s.name).second) {
             r.fail(&node, "sites." + s.name + ".name", "duplicate site name");
         }

@@ -25,17 +25,25 @@ struct Video {
 
 // One extracted article. Text fields are UTF-8 NFC with whitespace collapsed.
 struct Article {
-    std::string canonical_url;      // identity of the record
+    std::string canonical_url;  // identity of the record
+    // The site-declared article ID ("baobackan#67975", from the site's article_id_pattern), the
+    // strongest identity when set: two URLs with the same id_key are one record. "" when none.
+    std::string id_key;
     std::vector<std::string> urls;  // every URL seen for it (includes canonical_url)
     std::string site;               // config name of the site
     std::string title;
     std::string author;  // "" when the page names none
     std::optional<Timestamp> published;
     std::optional<Timestamp> modified;
-    std::string lead;
+    std::string lead;               // as printed, including any lead_prefix
+    std::string lead_prefix;        // dateline/source prefix at the start of lead ("BBK - "), or ""
+    std::string section;            // display name of the section ("Chính trị"), or ""
     std::vector<std::string> body;  // paragraphs in order
     std::vector<Image> images;      // in document order
     std::vector<Video> videos;
+    // The body as sanitized HTML for republishing (parsers/sanitize.h): allow-listed tags and
+    // attributes only, absolute URLs, no active content. "" when not produced.
+    std::string html;
     friend bool operator==(const Article&, const Article&) = default;
 };
 

@@ -1,8 +1,12 @@
 // A Fetcher that answers from a map of URL -> Response, for pipeline tests without sockets.
+// Single-threaded: post() runs its function at the next turn of run(), and run() never waits for
+// hold() tokens (the pipeline under test must not hand work to other threads).
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,36 +40,60 @@ class FakeFetcher final : public crawler::Fetcher {
     }
 
     void submit(crawler::Request request, crawler::ResponseHandler on_done) override {
-        queue_.emplace_back(std::move(request), std::move(on_done));
+        queue_.push_back([this, request = std::move(request), on_done = std::move(on_done)] {
+            answer(request, on_done);
+        });
     }
 
     void run() override {
         while (!queue_.empty()) {
-            auto [request, handler] = std::move(queue_.front());
+            auto next = std::move(queue_.front());
             queue_.pop_front();
-            requested_.push_back(request.url);
-            auto it = responses_.find(request.url);
-            if (it != responses_.end()) {
-                handler(it->second);
-                continue;
-            }
-            crawler::Response missing;
-            missing.outcome = crawler::Outcome::http_error;
-            missing.status = 404;
-            missing.url = request.url;
-            missing.final_url = request.url;
-            missing.error = "HTTP 404";
-            handler(missing);
+            next();
         }
     }
 
-    const std::vector<std::string>& requested() const { return requested_; }
-    void clear_requested() { requested_.clear(); }
+    void post(std::function<void()> fn) override { queue_.push_back(std::move(fn)); }
+    std::shared_ptr<void> hold() override { return std::make_shared<int>(0); }
+    void set_host_policy(const std::string& host, const crawler::HostPolicy& policy) override {
+        policies_[host] = policy;
+    }
+    const std::map<std::string, crawler::HostPolicy>& policies() const { return policies_; }
+
+    const std::vector<crawler::Request>& requests() const { return requests_; }
+    std::vector<std::string> requested() const {
+        std::vector<std::string> urls;
+        for (const auto& r : requests_) {
+            urls.push_back(r.url);
+        }
+        return urls;
+    }
+    void clear_requested() { requests_.clear(); }
 
   private:
+    void answer(const crawler::Request& request, const crawler::ResponseHandler& on_done) {
+        requests_.push_back(request);
+        auto it = responses_.find(request.url);
+        if (it != responses_.end()) {
+            crawler::Response r = it->second;
+            r.attempts = 1;
+            on_done(std::move(r));
+            return;
+        }
+        crawler::Response missing;
+        missing.outcome = crawler::Outcome::http_error;
+        missing.status = 404;
+        missing.url = request.url;
+        missing.final_url = request.url;
+        missing.error = "HTTP 404";
+        missing.attempts = 1;
+        on_done(std::move(missing));
+    }
+
     std::map<std::string, crawler::Response> responses_;
-    std::deque<std::pair<crawler::Request, crawler::ResponseHandler>> queue_;
-    std::vector<std::string> requested_;
+    std::map<std::string, crawler::HostPolicy> policies_;
+    std::deque<std::function<void()>> queue_;
+    std::vector<crawler::Request> requests_;
 };
 
 }  // namespace baofeed::testing

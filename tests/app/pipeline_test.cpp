@@ -19,6 +19,10 @@ using namespace std::chrono_literals;
 
 const Timestamp kNow = sys_days{std::chrono::year{2025} / 1 / 2} + 3h;
 
+CrawlOptions options(Timestamp now) {
+    return CrawlOptions{.now = now, .parse_threads = 1, .robots = nullptr};
+}
+
 class TempDir {
   public:
     TempDir() {
@@ -45,11 +49,12 @@ std::string article_page(const std::string& title, const std::string& canonical,
            "</div>" + extra + "</body></html>";
 }
 
-std::string rss(const std::vector<std::string>& links) {
+// A feed of (link, title) items.
+std::string rss(std::initializer_list<std::pair<std::string, std::string>> items) {
     std::string out =
         "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>";
-    for (const auto& l : links) {
-        out += "<item><title>x</title><link>" + l + "</link></item>";
+    for (const auto& [link, title] : items) {
+        out += "<item><title>" + title + "</title><link>" + link + "</link></item>";
     }
     return out + "</channel></rss>";
 }
@@ -80,10 +85,10 @@ next_page = "div.pager a"
     }
 
     void serve_site() {
-        fetcher_.page(
-            "http://a.test/rss",
-            rss({"http://a.test/one-post1.html?utm_source=rss", "http://a.test/two-post2.html"}),
-            "application/rss+xml");
+        fetcher_.page("http://a.test/rss",
+                      rss({{"http://a.test/one-post1.html?utm_source=rss", "Một"},
+                           {"http://a.test/two-post2.html", "Hai"}}),
+                      "application/rss+xml");
         fetcher_.page("http://a.test/",
                       "<a href='/one-post1.html?utm_source=zalo'>1</a>"
                       "<a href='http://m.a.test/two-post2.html'>2</a>"
@@ -116,7 +121,7 @@ next_page = "div.pager a"
 
 TEST_F(PipelineTest, StoresEachArticleOnceUnderItsCanonicalUrlWithEveryUrlSeen) {
     serve_site();
-    RunReport report = crawl(config_, fetcher_, *store_, kNow);
+    RunReport report = crawl(config_, fetcher_, *store_, options(kNow));
     ASSERT_EQ(report.sites.size(), 1u);
     const SiteReport& site = report.sites[0];
     EXPECT_EQ(site.inserted, 3u);
@@ -145,14 +150,15 @@ TEST_F(PipelineTest, StoresEachArticleOnceUnderItsCanonicalUrlWithEveryUrlSeen) 
                         "http://m.a.test/two-post2.html"),
               two->article.urls.end());
     // The zalo link is the same article after normalisation: fetched once, not twice.
-    EXPECT_EQ(std::count_if(fetcher_.requested().begin(), fetcher_.requested().end(),
+    auto requested = fetcher_.requested();
+    EXPECT_EQ(std::count_if(requested.begin(), requested.end(),
                             [](const std::string& u) { return u.find("one-post1") != u.npos; }),
               1);
 }
 
 TEST_F(PipelineTest, FollowsTheNextPageOfASplitArticleAndJoinsThePagesInOrder) {
     serve_site();
-    crawl(config_, fetcher_, *store_, kNow);
+    crawl(config_, fetcher_, *store_, options(kNow));
     auto articles = stored();
     auto three = std::find_if(articles.begin(), articles.end(), [](const auto& s) {
         return s.article.canonical_url == "http://a.test/three-post3.html";
@@ -163,17 +169,18 @@ TEST_F(PipelineTest, FollowsTheNextPageOfASplitArticleAndJoinsThePagesInOrder) {
 
 TEST_F(PipelineTest, ASecondCrawlFetchesNoStoredArticleAgain) {
     serve_site();
-    crawl(config_, fetcher_, *store_, kNow);
+    crawl(config_, fetcher_, *store_, options(kNow));
     fetcher_.clear_requested();
-    RunReport second = crawl(config_, fetcher_, *store_, kNow + 1h);
+    RunReport second = crawl(config_, fetcher_, *store_, options(kNow + 1h));
     EXPECT_EQ(second.sites[0].inserted, 0u);
     EXPECT_EQ(second.sites[0].known, 4u);
+    // robots.txt is cached; the feed and the listing are asked for again, nothing else.
     EXPECT_EQ(fetcher_.requested(),
               (std::vector<std::string>{"http://a.test/rss", "http://a.test/"}));
 }
 
 TEST_F(PipelineTest, ASiteWhoseSourcesAllFailIsReportedBroken) {
-    RunReport report = crawl(config_, fetcher_, *store_, kNow);
+    RunReport report = crawl(config_, fetcher_, *store_, options(kNow));
     EXPECT_TRUE(report.sites[0].broken());
     EXPECT_TRUE(report.any_broken());
     EXPECT_EQ(report.sites[0].sources_failed, 2u);
@@ -190,7 +197,7 @@ TEST_F(PipelineTest, AnArticleThatCannotBeFetchedIsAProblemNotAnError) {
     gone.error = "Operation timed out";
     fetcher_.response("http://a.test/two-post2.html", gone);
     fetcher_.response("http://m.a.test/two-post2.html", gone);
-    RunReport report = crawl(config_, fetcher_, *store_, kNow);
+    RunReport report = crawl(config_, fetcher_, *store_, options(kNow));
     EXPECT_EQ(report.sites[0].inserted, 2u);
     EXPECT_EQ(report.sites[0].failed, 2u);
     EXPECT_FALSE(report.sites[0].broken());
@@ -200,18 +207,18 @@ TEST_F(PipelineTest, AnArticleThatCannotBeFetchedIsAProblemNotAnError) {
 
 TEST_F(PipelineTest, RespectsTheNewArticleBudgetPerSiteAndLeavesTheRestForTheNextRun) {
     serve_site();
-    config_.crawler.max_new_articles_per_site = 2;
-    RunReport first = crawl(config_, fetcher_, *store_, kNow);
+    config_.sites[0].crawl.max_new_articles = 2;
+    RunReport first = crawl(config_, fetcher_, *store_, options(kNow));
     EXPECT_EQ(first.sites[0].inserted, 2u);
     EXPECT_EQ(first.sites[0].deferred, 2u);
-    RunReport second = crawl(config_, fetcher_, *store_, kNow + 1h);
+    RunReport second = crawl(config_, fetcher_, *store_, options(kNow + 1h));
     EXPECT_EQ(second.sites[0].inserted, 1u);
     EXPECT_EQ(stored().size(), 3u);
 }
 
 TEST_F(PipelineTest, PublishWritesASiteFeedAndTheCombinedFeedAndRewritesNothingUnchanged) {
     serve_site();
-    RunReport report = crawl(config_, fetcher_, *store_, kNow);
+    RunReport report = crawl(config_, fetcher_, *store_, options(kNow));
     publish_feeds(config_, *store_, report);
     EXPECT_EQ(report.feeds_written, 2u);
     auto site_feed = config_.output_dir / "a.xml";
@@ -228,6 +235,150 @@ TEST_F(PipelineTest, PublishWritesASiteFeedAndTheCombinedFeedAndRewritesNothingU
     publish_feeds(config_, *store_, again);
     EXPECT_EQ(again.feeds_written, 0u);
     EXPECT_EQ(again.feeds_unchanged, 2u);
+}
+
+TEST_F(PipelineTest, AskesForRobotsTxtFirstAndSkipsWhatItDisallows) {
+    serve_site();
+    fetcher_.page("http://a.test/robots.txt",
+                  "User-agent: *\nDisallow: /two-post2.html\nDisallow: /three-\n", "text/plain");
+    RunReport report = crawl(config_, fetcher_, *store_, options(kNow));
+    auto requested = fetcher_.requested();
+    ASSERT_FALSE(requested.empty());
+    EXPECT_EQ(requested.front(), "http://a.test/robots.txt");
+    EXPECT_EQ(std::count(requested.begin(), requested.end(), "http://a.test/two-post2.html"), 0);
+    EXPECT_EQ(std::count(requested.begin(), requested.end(), "http://a.test/three-post3.html"), 0);
+    EXPECT_EQ(report.sites[0].inserted, 2u);  // one, and two through m.a.test (its own host)
+    EXPECT_EQ(report.sites[0].refused, 2u);
+}
+
+TEST_F(PipelineTest, CrawlDelayBecomesTheHostsSpacingWithOneConnection) {
+    serve_site();
+    fetcher_.page("http://a.test/robots.txt", "User-agent: baofeed\nCrawl-delay: 5\n",
+                  "text/plain");
+    crawl(config_, fetcher_, *store_, options(kNow));
+    ASSERT_EQ(fetcher_.policies().count("a.test"), 1u);
+    EXPECT_EQ(fetcher_.policies().at("a.test").min_interval, std::chrono::milliseconds(5000));
+    EXPECT_EQ(fetcher_.policies().at("a.test").max_connections, 1);
+}
+
+TEST_F(PipelineTest, SendsConditionalRequestsForSourcesItHasSeenBefore) {
+    serve_site();
+    crawler::Response feed;
+    feed.outcome = crawler::Outcome::ok;
+    feed.status = 200;
+    feed.etag = "\"feed-v1\"";
+    feed.last_modified = "Sat, 28 Dec 2024 03:00:00 GMT";
+    feed.content_type = "application/rss+xml";
+    feed.body = rss({{"http://a.test/one-post1.html?utm_source=rss", "Một"}});
+    fetcher_.response("http://a.test/rss", feed);
+    crawl(config_, fetcher_, *store_, options(kNow));
+    fetcher_.clear_requested();
+    crawler::Response not_modified;
+    not_modified.outcome = crawler::Outcome::not_modified;
+    not_modified.status = 304;
+    fetcher_.response("http://a.test/rss", not_modified);
+    RunReport second = crawl(config_, fetcher_, *store_, options(kNow + 1h));
+    const auto& requests = fetcher_.requests();
+    auto rss_request = std::find_if(requests.begin(), requests.end(),
+                                    [](const auto& r) { return r.url == "http://a.test/rss"; });
+    ASSERT_NE(rss_request, requests.end());
+    EXPECT_EQ(rss_request->etag, "\"feed-v1\"");
+    EXPECT_EQ(rss_request->last_modified, "Sat, 28 Dec 2024 03:00:00 GMT");
+    EXPECT_EQ(second.sites[0].not_modified, 1u);
+    EXPECT_FALSE(second.sites[0].broken());
+}
+
+TEST_F(PipelineTest, ArticlesLeftOverBudgetWaitInTheFrontierEvenWhenTheSourceIsUnchanged) {
+    serve_site();
+    config_.sites[0].crawl.max_new_articles = 1;
+    crawl(config_, fetcher_, *store_, options(kNow));
+    EXPECT_EQ(stored().size(), 1u);
+    crawler::Response not_modified;
+    not_modified.outcome = crawler::Outcome::not_modified;
+    not_modified.status = 304;
+    fetcher_.response("http://a.test/rss", not_modified);
+    fetcher_.response("http://a.test/", not_modified);
+    crawl(config_, fetcher_, *store_, options(kNow + 1h));
+    crawl(config_, fetcher_, *store_, options(kNow + 2h));
+    crawl(config_, fetcher_, *store_, options(kNow + 3h));
+    EXPECT_EQ(stored().size(), 3u);
+}
+
+TEST_F(PipelineTest, AFeedEntryWithANewTitleMakesItCheckTheArticleAgain) {
+    serve_site();
+    crawl(config_, fetcher_, *store_, options(kNow));
+    fetcher_.page("http://a.test/rss",
+                  "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+                  "<item><title>Hai (đã sửa)</title><link>http://a.test/two-post2.html</link>"
+                  "</item></channel></rss>",
+                  "application/rss+xml");
+    fetcher_.page("http://a.test/two-post2.html",
+                  article_page("Hai (đã sửa)", "http://a.test/two-post2.html",
+                               "<p>Nội dung hai, đã đính chính.</p>"));
+    RunReport second = crawl(config_, fetcher_, *store_, options(kNow + 1h));
+    EXPECT_EQ(second.sites[0].updated, 1u);
+    EXPECT_EQ(second.sites[0].inserted, 0u);
+    auto two = store_->find("http://a.test/two-post2.html");
+    ASSERT_TRUE(two.has_value());
+    EXPECT_EQ(two->article.title, "Hai (đã sửa)");
+    EXPECT_EQ(two->revisions, 1);
+    EXPECT_EQ(stored().size(), 3u);
+}
+
+TEST_F(PipelineTest, AnArticleRedirectedToAnotherConfiguredSiteBelongsToThatSite) {
+    config_ = config::parse_config(R"(
+database = "db/test.db"
+[[sites]]
+name = "old"
+home = "http://old.test/"
+allowed_domains = ["old.test", "new.test"]
+feeds = ["http://old.test/rss"]
+article_url_pattern = '^http://old\.test/.+\.html$'
+[sites.rules]
+body = "div.old-body"
+[[sites]]
+name = "new"
+home = "http://new.test/"
+listings = ["http://new.test/"]
+article_url_pattern = '^http://new\.test/.+/$'
+[sites.rules]
+title = "h1.t"
+body = "div.b"
+)",
+                                   dir_.path() / "baofeed.toml");
+    fetcher_.page("http://old.test/rss", rss({{"http://old.test/moved.html", "Đã chuyển"}}),
+                  "application/rss+xml");
+    crawler::Response moved;
+    moved.outcome = crawler::Outcome::ok;
+    moved.status = 200;
+    moved.final_url = "http://new.test/du-lich/moved/";
+    moved.redirects = {"http://old.test/moved.html"};
+    moved.content_type = "text/html; charset=utf-8";
+    moved.body =
+        article_page("Đã chuyển", "http://new.test/du-lich/moved/", "<p>Bài đã chuyển.</p>");
+    fetcher_.response("http://old.test/moved.html", moved);
+    crawl(config_, fetcher_, *store_, options(kNow));
+    auto a = store_->find("http://old.test/moved.html");
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->article.canonical_url, "http://new.test/du-lich/moved/");
+    EXPECT_EQ(a->article.site, "new");
+    EXPECT_EQ(a->article.body, std::vector<std::string>{"Bài đã chuyển."});
+}
+
+TEST_F(PipelineTest, ReparseAppliesFixedRulesToStoredPagesWithoutFetching) {
+    serve_site();
+    config_.sites[0].rules.remove.clear();  // the junk box now stays in the body
+    crawl(config_, fetcher_, *store_, options(kNow));
+    auto before = store_->find("http://a.test/one-post1.html");
+    ASSERT_TRUE(before.has_value());
+    EXPECT_EQ(before->article.body.size(), 3u);
+    config_.sites[0].rules.remove = {"div.junk"};  // the rule fix
+    fetcher_.clear_requested();
+    RunReport report = reparse(config_, *store_, std::nullopt, kNow + 1h);
+    EXPECT_TRUE(fetcher_.requested().empty());
+    EXPECT_EQ(report.sites[0].updated, 1u);
+    auto after = store_->find("http://a.test/one-post1.html");
+    EXPECT_EQ(after->article.body, (std::vector<std::string>{"Đoạn một.", "Đoạn hai."}));
 }
 
 }  // namespace

@@ -53,7 +53,9 @@ TEST(ConfigLoad, ReadsAMinimalSiteWithDefaults) {
     EXPECT_EQ(c.database, "/etc/baofeed/baofeed.db");
     EXPECT_EQ(c.output_dir, "/etc/baofeed/feeds");
     EXPECT_EQ(c.lock_file, "/etc/baofeed/baofeed.db.lock");
-    EXPECT_EQ(c.crawler.max_connections_per_host, 2);
+    EXPECT_EQ(c.crawler.policy.max_connections_per_host, 2);
+    EXPECT_EQ(s.crawl.max_connections_per_host, 2);
+    EXPECT_EQ(c.crawler.user_agent, "baofeed/0.1 (+https://github.com/baofeed/baofeed)");
     EXPECT_EQ(c.publish.items_per_feed, 50u);
     EXPECT_TRUE(c.connect_to.empty());
 }
@@ -158,15 +160,71 @@ TEST(ConfigErrors, DuplicateAndReservedSiteNamesAreRejected) {
     EXPECT_NE(error_of(all).find("combined feed"), std::string::npos) << error_of(all);
 }
 
-TEST(ConfigErrors, ASiteNeedsABodySelectorAndSomethingToCrawl) {
-    std::string no_rules = minimal_site();
-    no_rules.erase(no_rules.find("[sites.rules]"));
-    EXPECT_NE(error_of(no_rules).find("sites.baobackan.rules.body: missing"), std::string::npos)
-        << error_of(no_rules);
+TEST(ConfigErrors, ASiteNeedsSomethingToCrawl) {
     std::string no_source = minimal_site();
     no_source.erase(no_source.find("feeds ="),
                     no_source.find('\n', no_source.find("feeds =")) - no_source.find("feeds ="));
-    EXPECT_NE(error_of(no_source).find("needs at least one of feeds or listings"),
+    EXPECT_NE(error_of(no_source).find("needs at least one of feeds, listings or sitemaps"),
+              std::string::npos)
+        << error_of(no_source);
+}
+
+TEST(ConfigLoad, ASiteWithoutRulesUsesTheGenericExtractor) {
+    std::string no_rules = minimal_site();
+    no_rules.erase(no_rules.find("[sites.rules]"));
+    Config c = parse_config(no_rules, kFile);
+    EXPECT_TRUE(c.sites[0].rules.body.empty());
+}
+
+TEST(ConfigLoad, SiteRulesStartFromTheirFamilyAndOverrideFieldByField) {
+    std::string text = R"(
+[families.epi]
+title = "h1.article__title"
+body = "div.article__body"
+remove = ["div.ads"]
+)" + minimal_site("family = 'epi'\n");
+    text.replace(text.find("body = \"div.article__body\"\n", text.find("[sites.rules]")),
+                 std::string("body = \"div.article__body\"\n").size(), "body = \"div.cms-body\"\n");
+    Config c = parse_config(text, kFile);
+    EXPECT_EQ(c.sites[0].family, "epi");
+    EXPECT_EQ(c.sites[0].rules.title, "h1.article__title");
+    EXPECT_EQ(c.sites[0].rules.body, "div.cms-body");
+    EXPECT_EQ(c.sites[0].rules.remove, std::vector<std::string>{"div.ads"});
+    EXPECT_NE(error_of(minimal_site("family = 'vccorp'\n")).find("no [families.vccorp] table"),
+              std::string::npos);
+}
+
+TEST(ConfigLoad, SiteCrawlSettingsOverrideTheCrawlerDefaults) {
+    Config c = parse_config("[crawler]\nrequest_interval = 0.25\nmax_new_articles = 7\n" +
+                                minimal_site() + "[sites.crawl]\nmax_new_articles = 3\n",
+                            kFile);
+    EXPECT_EQ(c.crawler.policy.request_interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(c.sites[0].crawl.request_interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(c.sites[0].crawl.max_new_articles, 3u);
+    EXPECT_NE(error_of(minimal_site() + "[sites.crawl]\nmax_conections = 3\n")
+                  .find("sites.baobackan.crawl.max_conections: unknown key"),
+              std::string::npos);
+}
+
+TEST(ConfigLoad, ArticleIdPatternGivesTheStrongestKeyAndAliasesFoldToTheHomeHost) {
+    Config c = parse_config(
+        minimal_site(
+            "article_id_pattern = '-post(\\d+)\\.html$'\naliases = ['m.baobackan.test']\n"),
+        kFile);
+    const SiteConfig& s = c.sites[0];
+    EXPECT_EQ(s.id_key("http://m.baobackan.test/a-b-post67975.html"), "baobackan#67975");
+    EXPECT_EQ(s.id_key("http://baobackan.test/chinh-tri/"), "");
+    EXPECT_EQ(s.primary_host_url("http://m.baobackan.test/a-post1.html"),
+              "http://baobackan.test/a-post1.html");
+    EXPECT_EQ(s.primary_host_url("http://other.test/a-post1.html"),
+              "http://other.test/a-post1.html");
+    EXPECT_NE(error_of(minimal_site("article_id_pattern = 'post\\d+'\n")).find("one capture group"),
+              std::string::npos);
+}
+
+TEST(ConfigErrors, UserAgentMustNameBaofeed) {
+    EXPECT_NE(error_of("[crawler]\nuser_agent = 'Mozilla/5.0'\n" + minimal_site())
+                  .find("must name baofeed"),
               std::string::npos);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""End to end: crawl the fixture sites twice with the real baofeed binary, real server, real
-SQLite file and real feed readers (xmllint, feedparser).
+"""End to end: crawl the fixture sites with the real baofeed binary, real server, real SQLite file
+and real feed readers (xmllint, feedparser): a first run, a second run with nothing new, and a
+third run after the sites changed (the corrected article of epoch 2).
 
     /usr/bin/python3 tests/e2e/run_twice_test.py --baofeed build/app/baofeed
 """
@@ -15,12 +16,14 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_server import SITES, FixtureServer, write_config  # noqa: E402
 
 BAOFEED = None
 CHECKED_SITES = ("baobackan", "baothainguyen", "baosonglo")
+CORRECTED = "thai-nguyen-giai-ngan-hon-2-100-ty-dong-von-dau-tu-cong"
 
 
 def expected_articles(site, epoch=1):
@@ -36,6 +39,14 @@ def expected_articles(site, epoch=1):
     return out
 
 
+def truth_of(slug, epoch):
+    for site in CHECKED_SITES:
+        for truth in expected_articles(site, epoch):
+            if truth["slug"] == slug:
+                return truth
+    raise KeyError(slug)
+
+
 def digest_dir(path):
     digests = {}
     for name in sorted(os.listdir(path)):
@@ -44,24 +55,52 @@ def digest_dir(path):
     return digests
 
 
-class RunTwice(unittest.TestCase):
+def read_log(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def feed_entries(path):
+    probe = subprocess.run(
+        ["/usr/bin/python3", "-c",
+         "import feedparser, json, sys\n"
+         "d = feedparser.parse(sys.argv[1])\n"
+         "print(json.dumps({'bozo': int(d.bozo), 'why': str(d.get('bozo_exception', '')),"
+         " 'version': d.version, 'entries': [{'title': e.title, 'link': e.link, 'id': e.id,"
+         " 'content': e.content[0].value if 'content' in e else ''} for e in d.entries]}))",
+         path], capture_output=True, text=True, check=True)
+    return json.loads(probe.stdout)
+
+
+class FixtureSitesEndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="baofeed-e2e-")
         cls.out = os.path.join(cls.tmp, "feeds")
         cls.config = os.path.join(cls.tmp, "baofeed.toml")
+        cls.log_path = os.path.join(cls.tmp, "access.jsonl")
         cls.runs = []
-        with FixtureServer(log=os.path.join(cls.tmp, "access.jsonl")) as server:
+        with FixtureServer(log=cls.log_path) as server:
             # Relative paths in the config resolve against the config file's folder.
             write_config(cls.config, server.port, "db/baofeed.db", "feeds")
             cls.runs.append(cls.baofeed("run", "-v"))
+            cls.first_log_size = len(read_log(cls.log_path))
             cls.first_articles = cls.articles()
             cls.first_feeds = digest_dir(cls.out)
             cls.first_mtimes = {n: os.stat(os.path.join(cls.out, n)).st_mtime_ns
                                 for n in os.listdir(cls.out)}
             cls.runs.append(cls.baofeed("run", "-v"))
+            cls.second_log_size = len(read_log(cls.log_path))
             cls.second_articles = cls.articles()
             cls.second_feeds = digest_dir(cls.out)
+            # The sites change: the corrected article and its feed entry (epoch 2).
+            urllib.request.urlopen(f"http://127.0.0.1:{server.port}/__fixture/epoch?set=2").read()
+            cls.runs.append(cls.baofeed("run", "-v"))
+            cls.third_articles = cls.articles()
+            cls.third_feeds = digest_dir(cls.out)
+        cls.log = read_log(cls.log_path)
+        # The epoch switch itself is not the crawler's.
+        cls.log = [r for r in cls.log if not r["path"].startswith("/__fixture/")]
 
     @classmethod
     def tearDownClass(cls):
@@ -71,7 +110,7 @@ class RunTwice(unittest.TestCase):
     def baofeed(cls, *args):
         env = dict(os.environ, LANG="", LC_ALL="")  # as under cron
         return subprocess.run([BAOFEED, *args, "--config", cls.config], capture_output=True,
-                              text=True, timeout=300, env=env, cwd="/")
+                              text=True, timeout=600, env=env, cwd="/")
 
     @classmethod
     def articles(cls):
@@ -80,7 +119,14 @@ class RunTwice(unittest.TestCase):
             raise AssertionError("baofeed articles failed: " + done.stderr)
         return json.loads(done.stdout)
 
-    def test_both_runs_exit_zero(self):
+    def requests_of_run(self, n):
+        bounds = [0, self.first_log_size, self.second_log_size, len(self.log) + 10**9]
+        return [r for r in read_log(self.log_path)[bounds[n - 1]:bounds[n]]
+                if not r["path"].startswith("/__fixture/")]
+
+    # --- first run: what is stored ------------------------------------------------------
+
+    def test_every_run_exits_zero(self):
         for i, done in enumerate(self.runs, 1):
             self.assertEqual(done.returncode, 0, f"run {i} stderr:\n{done.stderr}")
 
@@ -118,8 +164,18 @@ class RunTwice(unittest.TestCase):
 
     def test_every_stored_article_belongs_to_a_known_page(self):
         known = {t["canonical_url"] for s in CHECKED_SITES for t in expected_articles(s)}
-        stored = {a["canonical_url"] for a in self.first_articles if a["site"] in CHECKED_SITES}
+        stored = {a["canonical_url"] for a in self.first_articles}
         self.assertEqual(stored, known)
+
+    def test_a_merger_redirect_is_followed_and_its_old_url_kept_as_an_alias(self):
+        truth = truth_of("xa-ba-be-don-hon-5-000-luot-khach-dip-cuoi-tuan", 1)
+        old_url = [u for u in truth["fetch_urls"] if "baobackan.test" in u][0]
+        record = [a for a in self.first_articles if a["canonical_url"] == truth["canonical_url"]]
+        self.assertEqual(len(record), 1)
+        self.assertIn(old_url, record[0]["urls"])
+        self.assertEqual(record[0]["site"], "baothainguyen")
+
+    # --- the feeds -------------------------------------------------------------------------
 
     def test_feeds_are_valid_xml_and_rss_for_feedparser(self):
         names = sorted(os.listdir(self.out))
@@ -129,15 +185,7 @@ class RunTwice(unittest.TestCase):
             with self.subTest(feed=name):
                 lint = subprocess.run(["xmllint", "--noout", path], capture_output=True, text=True)
                 self.assertEqual(lint.returncode, 0, lint.stderr)
-                probe = subprocess.run(
-                    ["/usr/bin/python3", "-c",
-                     "import feedparser, json, sys\n"
-                     "d = feedparser.parse(sys.argv[1])\n"
-                     "print(json.dumps({'bozo': int(d.bozo), 'why': str(d.get('bozo_exception', '')),"
-                     " 'version': d.version, 'entries': [{'title': e.title, 'link': e.link,"
-                     " 'content': e.content[0].value if 'content' in e else ''} for e in d.entries]}))",
-                     path], capture_output=True, text=True, check=True)
-                parsed = json.loads(probe.stdout)
+                parsed = feed_entries(path)
                 self.assertEqual(parsed["bozo"], 0, parsed["why"])
                 self.assertEqual(parsed["version"], "rss20")
                 self.assertGreater(len(parsed["entries"]), 0)
@@ -147,13 +195,8 @@ class RunTwice(unittest.TestCase):
                     self.assertIn("<p>", entry["content"])
 
     def test_site_feed_carries_every_article_of_the_site_in_full(self):
-        probe = subprocess.run(
-            ["/usr/bin/python3", "-c",
-             "import feedparser, json, sys\n"
-             "d = feedparser.parse(sys.argv[1])\n"
-             "print(json.dumps({e.link: e.content[0].value for e in d.entries}))",
-             os.path.join(self.out, "baobackan.xml")], capture_output=True, text=True, check=True)
-        content = json.loads(probe.stdout)
+        content = {e["link"]: e["content"] for e in
+                   feed_entries(os.path.join(self.out, "baobackan.xml"))["entries"]}
         for truth in expected_articles("baobackan"):
             with self.subTest(article=truth["_file"]):
                 self.assertIn(truth["canonical_url"], content)
@@ -162,14 +205,85 @@ class RunTwice(unittest.TestCase):
                     self.assertIn(paragraph.replace("&", "&amp;").replace("<", "&lt;")
                                   .replace(">", "&gt;").replace('"', "&quot;"), html)
 
+    # --- second run: nothing new, nothing fetched twice --------------------------------------
+
     def test_second_run_stores_nothing_new_and_leaves_feeds_byte_identical(self):
         self.assertEqual(self.second_articles, self.first_articles)
         self.assertEqual(self.second_feeds, self.first_feeds)
-        mtimes = {n: os.stat(os.path.join(self.out, n)).st_mtime_ns for n in os.listdir(self.out)}
-        self.assertEqual(mtimes, self.first_mtimes, "feeds rewritten although unchanged")
         counts = re.findall(r"(\d+) new, (\d+) updated", self.runs[1].stderr)
         self.assertEqual(len(counts), 3, self.runs[1].stderr)
         self.assertEqual(set(counts), {("0", "0")}, self.runs[1].stderr)
+
+    def test_second_run_sends_only_conditional_requests_and_refetches_nothing_unchanged(self):
+        second = self.requests_of_run(2)
+        self.assertGreater(len(second), 0)
+        for r in second:
+            with self.subTest(request=r["host"] + r["path"]):
+                self.assertNotEqual(r["path"], "/robots.txt", "robots.txt is cached across runs")
+                self.assertTrue(r["inm"] or r["ims"], "not a conditional request")
+                self.assertEqual(r["status"], 304)
+
+    # --- politeness, from the server's access log -------------------------------------------
+
+    def test_robots_txt_comes_first_on_every_host_and_names_baofeed(self):
+        first = self.requests_of_run(1)
+        seen = set()
+        for r in first:
+            host = r["host"].split(":")[0]
+            if host not in seen:
+                self.assertEqual(r["path"], "/robots.txt", f"first request to {host}")
+                seen.add(host)
+            self.assertTrue(r["ua"].startswith("baofeed/"), r["ua"])
+
+    def test_no_disallowed_path_is_ever_requested(self):
+        disallowed = {
+            "baobackan.test": ("/tim-kiem", "/print/", "/api/", "/dang-nhap/"),
+            "baothainguyen.test": ("/tim-kiem/", "/admin/", "/file/banner/"),
+            "baosonglo.test": ("/Admin/", "/Search.aspx", "/In-bai/", "/QuangCao.aspx"),
+        }
+        for r in self.log:
+            host = r["host"].split(":")[0]
+            for prefix in disallowed.get(host, ()):
+                self.assertFalse(r["path"].startswith(prefix), f"{host}{r['path']}")
+
+    def test_crawl_delay_of_five_seconds_spaces_every_request_to_baothainguyen(self):
+        for run in (1, 2, 3):
+            with self.subTest(run=run):
+                times = sorted(r["ts"] for r in self.requests_of_run(run)
+                               if r["host"].startswith("baothainguyen.test"))
+                self.assertGreater(len(times), 2)
+                gaps = [b - a for a, b in zip(times, times[1:])]
+                # The server logs when it answers; 5 s apart at the client, within its jitter.
+                self.assertGreaterEqual(min(gaps), 4.9, f"gaps {gaps}")
+
+    def test_baosonglo_is_discovered_through_its_listing_pager(self):
+        paths = {r["path"] for r in self.log if r["host"].startswith("baosonglo.test")}
+        self.assertIn("/Tin-tuc/trang-2.aspx", paths)
+
+    # --- third run: the corrected article ---------------------------------------------------
+
+    def test_a_corrected_article_is_updated_in_place_with_its_earlier_version_kept(self):
+        v2 = truth_of(CORRECTED, 2)
+        before = [a for a in self.second_articles if a["canonical_url"] == v2["canonical_url"]]
+        after = [a for a in self.third_articles if a["canonical_url"] == v2["canonical_url"]]
+        self.assertEqual(len(before), 1)
+        self.assertEqual(len(after), 1)
+        self.assertEqual(after[0]["title"], v2["title"])
+        self.assertEqual(after[0]["body"], v2["body"])
+        self.assertEqual(after[0]["published"], v2["published"])
+        self.assertEqual(after[0]["modified"], v2["modified"])
+        self.assertEqual(after[0]["revisions"], 1)
+        self.assertEqual(len(self.third_articles), len(self.second_articles))
+
+    def test_the_corrected_article_keeps_its_feed_guid(self):
+        v2 = truth_of(CORRECTED, 2)
+        entries = feed_entries(os.path.join(self.out, "baothainguyen.xml"))["entries"]
+        matching = [e for e in entries if e["link"] == v2["canonical_url"]]
+        self.assertEqual(len(matching), 1)
+        self.assertEqual(matching[0]["id"], v2["canonical_url"])
+        self.assertEqual(matching[0]["title"], v2["title"])
+        self.assertNotEqual(self.third_feeds["baothainguyen.xml"],
+                            self.second_feeds["baothainguyen.xml"])
 
 
 if __name__ == "__main__":

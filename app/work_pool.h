@@ -1,0 +1,35 @@
+// A fixed set of worker threads running submitted jobs in FIFO order (CPU work: decoding and
+// extraction). Jobs must not throw (wrap them); the destructor waits for queued jobs and joins.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace baofeed::app {
+
+class WorkPool {
+  public:
+    explicit WorkPool(unsigned threads);
+    ~WorkPool();
+    WorkPool(const WorkPool&) = delete;
+    WorkPool& operator=(const WorkPool&) = delete;
+
+    // Thread-safe.
+    void submit(std::function<void()> job);
+    unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+
+  private:
+    void work();
+
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<std::function<void()>> jobs_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;  // last: started after the state above exists
+};
+
+}  // namespace baofeed::app

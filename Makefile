@@ -9,7 +9,9 @@ CMAKE_ARGS ?=
 BAOFEED := $(BUILD)/app/baofeed
 SOURCES  = $(shell git ls-files '*.cpp' '*.h' 2>/dev/null)
 
-.PHONY: all deps configure build run test test-asan demo format check-format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps configure build run test test-asan fuzz demo format check-format clean
 
 all: build
 
@@ -36,6 +38,10 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# Every libFuzzer target for FUZZ_SECONDS each (a clang build in build-fuzz).
+fuzz: deps
+	tests/fuzz/run-fuzzers.sh $(FUZZ_SECONDS)
+
 # Serve the fixture sites on loopback, crawl them, say where the feeds are. No network needed.
 demo: build
 	@/usr/bin/python3 scripts/demo.py --baofeed $(BAOFEED) --out out/demo
@@ -47,4 +53,4 @@ check-format:
 	clang-format --dry-run -Werror $(SOURCES)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) out
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz out

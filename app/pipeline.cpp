@@ -411,8 +411,8 @@ class Crawl {
 
     void on_source(std::size_t site, SourceKind kind, std::size_t level, crawler::Response r) {
         SiteReport& report = sites_[site].report;
-        remember(r.url, r);
         if (r.outcome == crawler::Outcome::not_modified) {
+            remember(r.url, r);
             ++report.not_modified;
             spdlog::debug("{}: {} {}: not modified", config_.sites[site].name, source_name(kind),
                           r.url);
@@ -449,10 +449,22 @@ class Crawl {
             return out;
         };
         std::string source_url = r.url;
-        offload<SourceResult>(
-            std::move(work), [this, site, kind, level, source_url](SourceResult result) {
-                on_source_parsed(site, kind, level, source_url, std::move(result));
-            });
+        // The validators are stored only once the links are safe in the frontier: a run killed
+        // in between must fetch the source in full again, not get a 304 and lose its links.
+        crawler::Response validators;
+        validators.outcome = r.outcome;
+        validators.status = r.status;
+        validators.etag = std::move(r.etag);
+        validators.last_modified = std::move(r.last_modified);
+        offload<SourceResult>(std::move(work), [this, site, kind, level, source_url,
+                                                validators](SourceResult result) {
+            bool readable = result.ok;
+            on_source_parsed(site, kind, level, source_url, std::move(result));
+            if (readable) {
+                flush_frontier();
+                remember(source_url, validators);
+            }
+        });
     }
 
     static SourceResult parse_source(SourceKind kind, const std::string& body,

@@ -31,6 +31,7 @@ crawler::FetcherOptions fetcher_options(const config::Config& config, RobotsBook
     o.default_host_policy.max_connections = config.crawler.policy.max_connections_per_host;
     o.default_host_policy.min_interval = config.crawler.policy.request_interval;
     o.default_host_policy.max_retries = config.crawler.policy.retries;
+    o.default_host_policy.backoff_base = config.crawler.policy.retry_backoff;
     o.default_host_policy.error_budget = config.crawler.policy.error_budget;
     // Every redirect hop is checked against robots.txt too.
     o.url_filter = [&robots](const std::string& u) { return robots.allowed(u); };

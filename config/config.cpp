@@ -208,6 +208,7 @@ const std::vector<std::string_view> kPolicyKeys = {"max_connections_per_host",
                                                    "request_interval",
                                                    "max_new_articles",
                                                    "retries",
+                                                   "retry_backoff",
                                                    "error_budget",
                                                    "revisit_window_hours",
                                                    "revisit_interval_hours",
@@ -227,6 +228,9 @@ CrawlPolicy read_policy(const Reader& r, const toml::table& t, std::string_view 
     }
     if (auto v = r.integer(t, p, "retries", 0, 10)) {
         c.retries = static_cast<int>(*v);
+    }
+    if (auto v = seconds(r, t, p, "retry_backoff", 0.001, 600)) {
+        c.retry_backoff = *v;
     }
     if (auto v = r.integer(t, p, "error_budget", 1, 100000)) {
         c.error_budget = static_cast<int>(*v);

@@ -23,6 +23,7 @@ struct CrawlPolicy {
     std::chrono::milliseconds request_interval{500};
     std::size_t max_new_articles = 100;  // per run; the rest stays in the frontier
     int retries = 3;                     // for 5xx, 429, timeouts, resets
+    std::chrono::milliseconds retry_backoff{500};  // first wait; doubles per retry, with jitter
     int error_budget = 8;  // consecutive failed requests to a host before the run gives up on it
     // Articles first seen less than revisit_window ago are fetched again (conditionally) when
     // last checked more than revisit_interval ago, to pick up corrections.

@@ -98,6 +98,9 @@ class FixtureSitesEndToEnd(unittest.TestCase):
             cls.runs.append(cls.baofeed("run", "-v"))
             cls.third_articles = cls.articles()
             cls.third_feeds = digest_dir(cls.out)
+        cls.search = cls.baofeed("search", "bac kan", "--json")
+        cls.reparse = cls.baofeed("reparse")
+        cls.after_reparse = cls.articles()
         cls.log = read_log(cls.log_path)
         # The epoch switch itself is not the crawler's.
         cls.log = [r for r in cls.log if not r["path"].startswith("/__fixture/")]
@@ -259,6 +262,43 @@ class FixtureSitesEndToEnd(unittest.TestCase):
     def test_baosonglo_is_discovered_through_its_listing_pager(self):
         paths = {r["path"] for r in self.log if r["host"].startswith("baosonglo.test")}
         self.assertIn("/Tin-tuc/trang-2.aspx", paths)
+
+    # --- the store: clusters, search, reparse ------------------------------------------------
+
+    def test_copies_of_one_wire_story_share_a_cluster_and_keep_their_records(self):
+        groups = {}
+        for site in CHECKED_SITES:
+            for truth in expected_articles(site):
+                group = truth["dedup"]["group"]
+                if group and group.startswith("wire-"):
+                    groups.setdefault(group, []).append(truth["canonical_url"])
+        self.assertTrue(groups)
+        by_url = {a["canonical_url"]: a for a in self.first_articles}
+        for group, urls in groups.items():
+            with self.subTest(group=group):
+                self.assertGreaterEqual(len(urls), 3)
+                clusters = {by_url[u]["cluster"] for u in urls}
+                self.assertEqual(len(clusters), 1, f"{group}: {clusters}")
+                others = [a for a in self.first_articles if a["canonical_url"] not in urls]
+                self.assertNotIn(clusters.pop(), {a["cluster"] for a in others})
+
+    def test_search_ignores_diacritics(self):
+        self.assertEqual(self.search.returncode, 0, self.search.stderr)
+        found = json.loads(self.search.stdout)
+        self.assertGreater(len(found), 0)
+        for a in found:
+            text = " ".join([a["title"], a["lead"], *a["body"]])
+            self.assertIn("bắc kạn", text.lower())
+
+    def test_reparse_with_unchanged_rules_changes_nothing(self):
+        self.assertEqual(self.reparse.returncode, 0, self.reparse.stderr)
+        lines = [l for l in self.reparse.stdout.splitlines() if "reparsed" in l]
+        self.assertEqual(len(lines), 3, self.reparse.stdout)
+        for line in lines:
+            self.assertRegex(line, r": [1-9]\d* reparsed, 0 updated, [1-9]\d* unchanged, 0 failed$")
+        # Nothing but the time of the last check moves (save() records one).
+        strip = lambda articles: [{k: v for k, v in a.items() if k != "checked"} for a in articles]
+        self.assertEqual(strip(self.after_reparse), strip(self.third_articles))
 
     # --- third run: the corrected article ---------------------------------------------------
 

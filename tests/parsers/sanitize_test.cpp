@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "fuzz/sanitized_shape.h"
@@ -61,9 +62,11 @@ std::string clean(const std::string& body_html, std::string_view base = kBase,
 // Errors xmllint --html reports for `html`, except its complaints about HTML5 element names
 // (its parser knows HTML 4 only).
 std::string xmllint_errors(const std::string& html) {
+    // Test binaries run in parallel (ctest -j): the file names are this process's own.
     const fs::path dir = fs::path(::testing::TempDir());
-    const fs::path in = dir / "sanitize_xmllint_in.html";
-    const fs::path err = dir / "sanitize_xmllint_err.txt";
+    const std::string tag = std::to_string(::getpid());
+    const fs::path in = dir / ("sanitize_xmllint_in." + tag + ".html");
+    const fs::path err = dir / ("sanitize_xmllint_err." + tag + ".txt");
     {
         std::ofstream f(in, std::ios::binary);
         f << "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>t</title></head><body>\n"

@@ -18,14 +18,15 @@ TEMPLATE = os.path.join(HERE, "fixture-sites.toml.in")
 class FixtureServer:
     """The fixture sites on 127.0.0.1:<port>; `log` (optional) receives one JSON line per request."""
 
-    def __init__(self, log=None, epoch=1):
+    def __init__(self, log=None, epoch=1, sites=SITES):
         self.log = log
         self.epoch = epoch
+        self.sites = sites
         self.port = None
         self._proc = None
 
     def __enter__(self):
-        cmd = [sys.executable, SERVE, "--sites", SITES, "--port", "0", "--epoch", str(self.epoch)]
+        cmd = [sys.executable, SERVE, "--sites", self.sites, "--port", "0", "--epoch", str(self.epoch)]
         if self.log:
             cmd += ["--log", self.log]
         self._proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)

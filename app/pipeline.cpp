@@ -1,9 +1,13 @@
 #include "app/pipeline.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -29,6 +33,12 @@ namespace {
 constexpr std::size_t kMaxArticlePages = 20;
 // Articles saved per transaction while a run is in progress.
 constexpr std::size_t kSaveBatch = 25;
+// Article pages fetched and waiting for (or in) the parse pool, per pool thread, before no
+// more are handed to the fetcher: enough to keep every thread busy, few enough to bound memory.
+constexpr std::size_t kParseBacklogPerThread = 4;
+// Batches handed to the writer thread and not saved yet, before no more article pages are
+// handed to the fetcher (each holds kSaveBatch raw pages).
+constexpr std::size_t kMaxWritesPending = 2;
 // Problems kept per site for the report (the count goes on).
 constexpr std::size_t kMaxProblems = 100;
 // Sitemap indexes nest at most this deep.
@@ -103,6 +113,7 @@ struct PendingArticle {
     std::size_t site = 0;   // the site that discovered it (its budget)
     std::size_t owner = 0;  // the site whose host served it (after redirects): rules and record
     std::string link;       // as discovered
+    std::string run_key;    // its identity in this run (see consider())
     bool revisit = false;   // a stored article checked again
     std::vector<std::string> seen_urls;
     std::string first_final_url;
@@ -114,10 +125,17 @@ struct PendingArticle {
 };
 
 struct SavedArticle {
+    std::size_t owner = 0;  // the site whose report counts it
     Article article;
     std::vector<storage::RawPage> raw;
     PageMeta first;
     bool revisit = false;
+};
+
+// A batch on its way to the store, and what the store said of each article.
+struct SaveJob {
+    std::vector<SavedArticle> saved;
+    std::vector<storage::SaveResult> results;
 };
 
 class Crawl {
@@ -132,6 +150,8 @@ class Crawl {
         unsigned threads = options.parse_threads;
         if (threads > 1) {
             pool_ = std::make_unique<WorkPool>(threads);
+            max_parse_backlog_ = kParseBacklogPerThread * threads;
+            writer_ = std::make_unique<WorkPool>(1);
         }
         for (std::size_t i = 0; i < config_.sites.size(); ++i) {
             const auto& site = config_.sites[i];
@@ -147,10 +167,9 @@ class Crawl {
     RunReport run() {
         start_sites();
         fetcher_.run();
-        for (std::size_t i = 0; i < sites_.size(); ++i) {
-            flush(i);
-        }
+        flush(/*wait=*/true);
         flush_frontier();
+        record_extra_urls();
         RunReport report;
         for (auto& s : sites_) {
             report.sites.push_back(std::move(s.report));
@@ -159,11 +178,18 @@ class Crawl {
     }
 
   private:
+    // Article pages of one host waiting for the fetcher (see admit()).
+    struct Lane {
+        std::deque<std::function<void()>> waiting;  // submissions not made yet
+        std::size_t submitted = 0;                  // article requests in the fetcher
+        std::size_t limit = 2;                      // the host's connections + 1
+        bool listed = false;                        // in ready_lanes_
+    };
+
     struct SiteState {
         SiteReport report;
         std::size_t budget_used = 0;
         std::size_t revisits = 0;
-        std::vector<SavedArticle> batch;
     };
 
     // --- plumbing -------------------------------------------------------------------------
@@ -176,7 +202,12 @@ class Crawl {
         return r;
     }
 
+    // The store is used from this thread and, with a writer, from the writer's: every use holds
+    // this lock (never across a callback that may take it again).
+    std::unique_lock<std::mutex> lock_store() const { return std::unique_lock(store_mutex_); }
+
     void conditional(crawler::Request& r, const std::string& state_url) const {
+        auto lock = lock_store();
         if (auto state = store_.fetch_state(state_url)) {
             r.etag = state->etag;
             r.last_modified = state->last_modified;
@@ -187,6 +218,7 @@ class Crawl {
         if (r.outcome != crawler::Outcome::ok && r.outcome != crawler::Outcome::not_modified) {
             return;
         }
+        auto lock = lock_store();
         storage::FetchState state;
         state.url = state_url;
         state.fetched_at = now_;
@@ -259,7 +291,11 @@ class Crawl {
         if (waiting.size() > 1) {
             return;  // its robots.txt is on the way
         }
-        auto cached = store_.robots(origin);
+        std::optional<storage::CachedRobots> cached;
+        {
+            auto lock = lock_store();
+            cached = store_.robots(origin);
+        }
         if (cached && cached->expires > now_) {
             crawler::Response r;
             r.outcome = cached->status >= 200 && cached->status < 300
@@ -312,6 +348,7 @@ class Crawl {
             // Not cached: the next run asks again. Meanwhile the site counts as disallowed.
             spdlog::info("{}/robots.txt: {}; treating the host as disallowed", origin, describe(r));
         } else {
+            auto lock = lock_store();
             store_.save_robots(entry);
         }
         use_robots(origin, std::move(robots));
@@ -331,6 +368,7 @@ class Crawl {
             }
             policy.min_interval = std::max(policy.min_interval, s.crawl.request_interval);
             policy.max_retries = s.crawl.retries;
+            policy.backoff_base = s.crawl.retry_backoff;
             policy.error_budget = s.crawl.error_budget;
             any = true;
         }
@@ -340,6 +378,9 @@ class Crawl {
             policy.max_connections = 1;
         }
         fetcher_.set_host_policy(host, policy);
+        Lane& lane = lanes_[host];
+        lane.limit = static_cast<std::size_t>(policy.max_connections) + 1;
+        list_lane(lane);
         robots_.set(origin, std::move(robots));
         auto waiting = std::move(robots_waiting_[origin]);
         robots_waiting_.erase(origin);
@@ -363,7 +404,12 @@ class Crawl {
         for (std::size_t i = 0; i < config_.sites.size(); ++i) {
             const auto& s = config_.sites[i];
             // Articles left from earlier runs first: they have waited longest.
-            for (const auto& entry : store_.frontier(s.name, s.crawl.max_new_articles)) {
+            std::vector<storage::FrontierEntry> left;
+            {
+                auto lock = lock_store();
+                left = store_.frontier(s.name, s.crawl.max_new_articles);
+            }
+            for (const auto& entry : left) {
                 consider(i, entry.url, /*from_frontier=*/true);
             }
             start_revisits(i);
@@ -571,17 +617,33 @@ class Crawl {
             }
         }
         if (!run_keys_.insert(run_key).second) {
+            // Another URL of an article already handled this run: not fetched again, but kept
+            // as one of its URLs (tracking variants, alias hosts, the no-slash form).
+            extra_urls_[run_key].push_back(link);
             return;
         }
         SiteState& state = sites_[site];
         ++state.report.links;
-        if (store_.knows_url(link) || store_.knows_url(*key) || store_.knows_url(folded) ||
-            store_.is_tombstoned(*key)) {
-            ++state.report.known;
-            if (from_frontier) {
-                store_.remove_from_frontier(link);
+        {
+            auto lock = lock_store();
+            bool known = false;
+            for (const std::string* u : std::array<const std::string*, 3>{&link, &*key, &folded}) {
+                if (store_.knows_url(*u)) {
+                    known_by_key_[run_key] = *u;
+                    known = true;
+                    break;
+                }
             }
-            return;
+            if (known || store_.is_tombstoned(*key)) {
+                ++state.report.known;
+                if (known && !store_.knows_url(link)) {
+                    extra_urls_[run_key].push_back(link);
+                }
+                if (from_frontier) {
+                    store_.remove_from_frontier(link);
+                }
+                return;
+            }
         }
         if (!from_frontier) {
             frontier_additions_.push_back(storage::FrontierEntry{cfg.name, link, now_});
@@ -595,7 +657,44 @@ class Crawl {
         pending->site = site;
         pending->owner = site;
         pending->link = link;
+        pending->run_key = run_key;
         fetch_article_page(pending, link);
+    }
+
+    // URLs met this run for articles already stored (or stored before the URL turned up)
+    // become aliases of their records. REQUIRES: the batches are saved.
+    void record_extra_urls() {
+        std::vector<Article> updates;
+        auto lock = lock_store();
+        for (auto& [run_key, urls] : extra_urls_) {
+            std::string stored_url;
+            if (auto known = known_by_key_.find(run_key); known != known_by_key_.end()) {
+                stored_url = known->second;
+            } else if (auto done = finished_by_key_.find(run_key); done != finished_by_key_.end()) {
+                stored_url = done->second;
+            }
+            if (stored_url.empty()) {
+                continue;  // its article was not stored this run (failed, over budget)
+            }
+            auto stored = store_.find(stored_url);
+            if (!stored) {
+                continue;
+            }
+            bool added = false;
+            for (const auto& u : urls) {
+                if (!contains(stored->article.urls, u)) {
+                    stored->article.urls.push_back(u);
+                    added = true;
+                }
+            }
+            if (added) {
+                updates.push_back(std::move(stored->article));
+            }
+        }
+        if (!updates.empty()) {
+            store_.save(updates, now_);  // same content: unchanged, with the new aliases
+        }
+        extra_urls_.clear();
     }
 
     void start_revisits(std::size_t site) {
@@ -603,11 +702,13 @@ class Crawl {
         if (cfg.crawl.revisit_window.count() == 0) {
             return;
         }
+        auto lock = lock_store();
         auto due = store_.due_for_revisit(
             cfg.name,
             now_ - std::chrono::duration_cast<std::chrono::seconds>(cfg.crawl.revisit_window),
             now_ - std::chrono::duration_cast<std::chrono::seconds>(cfg.crawl.revisit_interval),
             cfg.crawl.max_new_articles);
+        lock.unlock();
         for (const auto& stored : due) {
             revisit(site, stored.article.canonical_url);
         }
@@ -616,10 +717,17 @@ class Crawl {
     // A stored article whose feed entry now carries another title: it was corrected.
     void revisit_if_retitled(std::size_t site, const std::string& link, const std::string& title) {
         std::string clean = text::clean(title);
-        if (clean.empty() || !store_.knows_url(link)) {
+        if (clean.empty()) {
             return;
         }
-        auto stored = store_.find(link);
+        std::optional<storage::StoredArticle> stored;
+        {
+            auto lock = lock_store();
+            if (!store_.knows_url(link)) {
+                return;
+            }
+            stored = store_.find(link);
+        }
         if (stored && textkey::normalize(stored->article.title) != textkey::normalize(clean)) {
             spdlog::debug("{}: {}: the feed has a new title; checking the article again",
                           config_.sites[site].name, link);
@@ -650,13 +758,79 @@ class Crawl {
                 on_article_page(p, disallowed(u));
                 return;
             }
-            crawler::Request req = request(p->site, u);
-            if (p->revisit && p->visited_pages.empty()) {
-                conditional(req, u);
-            }
-            fetcher_.submit(req,
-                            [this, p](crawler::Response r) { on_article_page(p, std::move(r)); });
+            std::string host = url::host(u);
+            // The next page of a split article goes first: its first pages wait for it.
+            bool continuation = !p->visited_pages.empty();
+            admit(host, continuation, [this, p, u, host] {
+                crawler::Request req = request(p->site, u);
+                if (p->revisit && p->visited_pages.empty()) {
+                    conditional(req, u);
+                }
+                fetcher_.submit(req, [this, p, host](crawler::Response r) {
+                    on_article_page(p, std::move(r));
+                    lane_done(host);
+                });
+            });
         });
+    }
+
+    // --- article admission ----------------------------------------------------------------
+    // Article pages reach the fetcher a few at a time per host (its connections plus one
+    // queued, so that a connection never waits for the pipeline), hosts taking turns, and only
+    // while the parse pool keeps up. So a host's feeds and listings never queue behind a hundred
+    // of its articles (discovery goes on while articles are fetched), and bodies never pile up
+    // in memory faster than they can be parsed.
+
+    void admit(const std::string& host, bool first, std::function<void()> submit) {
+        Lane& lane = lanes_[host];
+        if (first) {
+            lane.waiting.push_front(std::move(submit));
+        } else {
+            lane.waiting.push_back(std::move(submit));
+        }
+        list_lane(lane);
+        pump_lanes();
+    }
+
+    void list_lane(Lane& lane) {
+        if (!lane.listed && !lane.waiting.empty() && lane.submitted < lane.limit) {
+            lane.listed = true;
+            ready_lanes_.push_back(&lane);
+        }
+    }
+
+    void pump_lanes() {
+        if (pumping_) {
+            return;  // a submission re-entered: the loop below goes on
+        }
+        pumping_ = true;
+        while (!ready_lanes_.empty() && parse_backlog_ < max_parse_backlog_ &&
+               writes_pending_ < kMaxWritesPending) {
+            Lane& lane = *ready_lanes_.front();
+            ready_lanes_.pop_front();
+            lane.listed = false;
+            if (lane.waiting.empty() || lane.submitted >= lane.limit) {
+                continue;  // changed since it was listed
+            }
+            std::function<void()> submit = std::move(lane.waiting.front());
+            lane.waiting.pop_front();
+            ++lane.submitted;
+            list_lane(lane);  // to the back: round robin
+            try {
+                submit();
+            } catch (...) {
+                pumping_ = false;
+                throw;
+            }
+        }
+        pumping_ = false;
+    }
+
+    void lane_done(const std::string& host) {
+        Lane& lane = lanes_[host];
+        --lane.submitted;
+        list_lane(lane);
+        pump_lanes();
     }
 
     void on_article_page(const std::shared_ptr<PendingArticle>& p, crawler::Response r) {
@@ -667,6 +841,7 @@ class Crawl {
             remember(r.url, r);
             if (r.outcome == crawler::Outcome::not_modified) {
                 ++state.report.revisited;
+                auto lock = lock_store();
                 store_.mark_checked(p->link, now_);
                 return;
             }
@@ -681,6 +856,7 @@ class Crawl {
             }
             if (first_page && !p->revisit &&
                 (r.status == 404 || r.status == 410 || r.outcome == crawler::Outcome::refused)) {
+                auto lock = lock_store();
                 store_.remove_from_frontier(p->link);  // gone for good: do not ask again
             }
             fail_article(*p, r.url, "not fetched (" + describe(r) + ")");
@@ -702,12 +878,22 @@ class Crawl {
         std::string final_url = r.final_url;
         std::function<PageResult()> work = [body, content_type, final_url, rules]() {
             PageResult out;
-            out.html = charset::to_utf8(*body, content_type);
+            {
+                std::string bytes = std::move(*body);  // freed once decoded
+                out.html = charset::to_utf8(bytes, content_type);
+            }
             out.extraction = parsers::extract_article(out.html, final_url, *rules);
             return out;
         };
+        if (pool_) {
+            ++parse_backlog_;
+        }
         offload<PageResult>(std::move(work), [this, p, meta = std::move(meta)](PageResult page) {
+            if (pool_) {
+                --parse_backlog_;
+            }
             on_article_parsed(p, meta, std::move(page));
+            pump_lanes();
         });
     }
 
@@ -739,6 +925,8 @@ class Crawl {
             p->remaining_pages = page.extraction.next_pages;
             p->extraction = std::move(page.extraction);
         } else {
+            add_unique(p->seen_urls, meta.url);  // further pages of a split article
+            add_unique(p->seen_urls, meta.final_url);
             parsers::append_page(p->extraction, page.extraction);
             for (const auto& next : page.extraction.next_pages) {
                 if (!contains(p->visited_pages, next) && !contains(p->remaining_pages, next)) {
@@ -801,50 +989,69 @@ class Crawl {
         for (const auto& u : p.seen_urls) {
             add_unique(article.urls, u);
         }
+        if (!p.run_key.empty()) {
+            finished_by_key_[p.run_key] = article.canonical_url;
+        }
         for (auto& raw : p.raw) {
             raw.canonical_url = article.canonical_url;
         }
-        SiteState& state = sites_[p.owner];
         if (p.revisit) {
             ++sites_[p.site].report.revisited;
         } else {
             ++sites_[p.site].report.fetched;
         }
-        state.batch.push_back(
-            SavedArticle{std::move(article), std::move(p.raw), std::move(p.first), p.revisit});
-        if (state.batch.size() >= kSaveBatch) {
-            flush(p.owner);
+        batch_.push_back(SavedArticle{p.owner, std::move(article), std::move(p.raw),
+                                      std::move(p.first), p.revisit});
+        if (batch_.size() >= kSaveBatch) {
+            flush();
         }
     }
 
-    void flush(std::size_t site) {
-        SiteState& state = sites_[site];
-        if (state.batch.empty()) {
+    // Saves the articles of every site batched so far, with their raw pages, in one go: on the
+    // writer thread when there is one (the fetcher's thread goes on serving sockets and the
+    // parse pool meanwhile), else here. `wait`: here in any case (the fetcher has stopped).
+    void flush(bool wait = false) {
+        if (batch_.empty()) {
             return;
         }
-        std::vector<Article> articles;
-        articles.reserve(state.batch.size());
-        for (const auto& saved : state.batch) {
-            articles.push_back(saved.article);
+        auto job = std::make_shared<SaveJob>();
+        job->saved = std::move(batch_);
+        batch_.clear();
+        if (!writer_ || wait) {
+            save_batch(*job);
+            count_saved(*job);
+            return;
         }
-        auto results = store_.save(articles, now_);
-        std::vector<storage::RawPage> raw;
-        for (std::size_t i = 0; i < results.size(); ++i) {
-            SavedArticle& saved = state.batch[i];
-            const Article& a = saved.article;
-            switch (results[i]) {
-                case storage::SaveResult::inserted:
-                    ++state.report.inserted;
-                    spdlog::debug("{}: new: {}", state.report.site, a.canonical_url);
-                    break;
-                case storage::SaveResult::updated:
-                    ++state.report.updated;
-                    spdlog::info("{}: updated: {}", state.report.site, a.canonical_url);
-                    break;
-                case storage::SaveResult::unchanged:
-                    ++state.report.unchanged;
-                    break;
+        ++writes_pending_;
+        auto token = fetcher_.hold();
+        writer_->submit([this, job, token] {
+            try {
+                save_batch(*job);
+                fetcher_.post([this, job, token] {
+                    --writes_pending_;
+                    count_saved(*job);
+                    pump_lanes();
+                });
+            } catch (...) {
+                fetcher_.post(
+                    [error = std::current_exception(), token] { std::rethrow_exception(error); });
             }
+        });
+    }
+
+    // Any thread (touches nothing but the job and, under its lock, the store).
+    void save_batch(SaveJob& job) {
+        std::vector<Article> articles;
+        articles.reserve(job.saved.size());
+        for (auto& saved : job.saved) {
+            articles.push_back(std::move(saved.article));
+        }
+        std::vector<storage::RawPage> raw;
+        auto lock = lock_store();
+        job.results = store_.save(articles, now_);
+        for (std::size_t i = 0; i < job.results.size(); ++i) {
+            SavedArticle& saved = job.saved[i];
+            const Article& a = articles[i];
             for (const auto& u : a.urls) {
                 store_.remove_from_frontier(u);
             }
@@ -865,11 +1072,37 @@ class Crawl {
         if (!raw.empty()) {
             store_.save_raw_pages(raw);
         }
-        state.batch.clear();
+        lock.unlock();
+        for (std::size_t i = 0; i < articles.size(); ++i) {
+            job.saved[i].article = std::move(articles[i]);
+            job.saved[i].raw.clear();
+        }
+    }
+
+    // The fetcher's thread: the report's side of a saved batch.
+    void count_saved(const SaveJob& job) {
+        for (std::size_t i = 0; i < job.results.size(); ++i) {
+            const SavedArticle& saved = job.saved[i];
+            SiteReport& report = sites_[saved.owner].report;
+            switch (job.results[i]) {
+                case storage::SaveResult::inserted:
+                    ++report.inserted;
+                    spdlog::debug("{}: new: {}", report.site, saved.article.canonical_url);
+                    break;
+                case storage::SaveResult::updated:
+                    ++report.updated;
+                    spdlog::info("{}: updated: {}", report.site, saved.article.canonical_url);
+                    break;
+                case storage::SaveResult::unchanged:
+                    ++report.unchanged;
+                    break;
+            }
+        }
     }
 
     void flush_frontier() {
         if (!frontier_additions_.empty()) {
+            auto lock = lock_store();
             store_.add_to_frontier(frontier_additions_);
             frontier_additions_.clear();
         }
@@ -880,15 +1113,28 @@ class Crawl {
     storage::ArticleStore& store_;
     Timestamp now_;
     std::vector<SiteState> sites_;
+    std::vector<SavedArticle> batch_;  // extracted articles of every site, not saved yet
+    std::unordered_map<std::string, Lane> lanes_;  // by host; never erased (ready_lanes_)
+    std::deque<Lane*> ready_lanes_;                // may submit now, round robin
+    bool pumping_ = false;
+    std::size_t parse_backlog_ = 0;  // article pages handed to the pool, not back yet
+    std::size_t max_parse_backlog_ = SIZE_MAX;
+    std::size_t writes_pending_ = 0;  // batches handed to the writer, not counted yet
+    mutable std::mutex store_mutex_;  // see lock_store()
     std::unordered_map<std::string, std::size_t> site_by_host_;
     RobotsBook own_robots_;
     RobotsBook& robots_;
     std::map<std::string, std::vector<std::function<void()>>> robots_waiting_;  // by origin
     std::unordered_set<std::string> sources_seen_;  // feeds, listings, sitemaps of this run
     std::unordered_set<std::string> run_keys_;      // article keys seen this run
+    // Further URLs of the articles behind run keys, and where their records are.
+    std::unordered_map<std::string, std::vector<std::string>> extra_urls_;
+    std::unordered_map<std::string, std::string> known_by_key_;     // stored before this run
+    std::unordered_map<std::string, std::string> finished_by_key_;  // stored this run
     std::unordered_set<std::string> revisit_keys_;
     std::vector<storage::FrontierEntry> frontier_additions_;
-    std::unique_ptr<WorkPool> pool_;  // last: its threads post into the members above
+    std::unique_ptr<WorkPool> writer_;  // one thread: saves batches in order (with a pool only)
+    std::unique_ptr<WorkPool> pool_;    // last: its threads post into the members above
 };
 
 publish::Channel channel_for(const config::Config& config, const config::SiteConfig& site) {

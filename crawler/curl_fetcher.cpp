@@ -373,6 +373,16 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
             job->location = value;
         } else if (iequals(name, "retry-after")) {
             job->retry_after = value;
+        } else if (iequals(name, "content-length") && job->hop_status >= 200 &&
+                   job->hop_status < 300) {
+            // One allocation for the body instead of a chain of regrowths (and copies) as it
+            // arrives; never more than the cap, whatever the header claims.
+            std::size_t length = 0;
+            const auto [end, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), length);
+            if (ec == std::errc() && end == value.data() + value.size()) {
+                response.body.reserve(std::min(length, job->request.max_bytes));
+            }
         }
     } catch (...) {
         return 0;  // allocation failure: abort the transfer rather than throw through curl

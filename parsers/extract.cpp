@@ -1,6 +1,8 @@
 #include "parsers/extract.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -17,6 +19,8 @@
 namespace baofeed::parsers {
 namespace {
 
+// A lead (sapo) longer than this is not one.
+constexpr std::size_t kMaxLeadBytes = 1500;
 // Marks a <br> inside collected text until paragraphs are split.
 constexpr char kBreak = '\x1f';
 
@@ -41,6 +45,91 @@ std::string trim(std::string_view s) {
 
 std::string text_of(const GumboNode* n) {
     return n == nullptr ? "" : text::clean(raw_text(n));
+}
+
+// text_of(n) != "", without building the text: a text node under `n` (as raw_text walks it)
+// that is not all white space.
+bool has_text(const GumboNode* n) {
+    if (n == nullptr) {
+        return false;
+    }
+    std::vector<const GumboNode*> stack{n};
+    while (!stack.empty()) {
+        const GumboNode* cur = stack.back();
+        stack.pop_back();
+        if (cur->type == GUMBO_NODE_TEXT || cur->type == GUMBO_NODE_CDATA) {
+            if (!text::is_blank(cur->v.text.text)) {
+                return true;
+            }
+            continue;
+        }
+        if (cur->type != GUMBO_NODE_ELEMENT && cur->type != GUMBO_NODE_TEMPLATE) {
+            continue;
+        }
+        if (cur->type == GUMBO_NODE_TEMPLATE || cur->v.element.tag == GUMBO_TAG_SCRIPT ||
+            cur->v.element.tag == GUMBO_TAG_STYLE || cur->v.element.tag == GUMBO_TAG_NOSCRIPT ||
+            cur->v.element.tag == GUMBO_TAG_TEMPLATE) {
+            continue;  // as raw_text skips them
+        }
+        const GumboVector& kids = cur->v.element.children;
+        for (unsigned i = kids.length; i > 0; --i) {
+            stack.push_back(static_cast<const GumboNode*>(kids.data[i - 1]));
+        }
+    }
+    return false;
+}
+
+// text_of(n) when it is at most `max_bytes` long, else nullopt, without collecting and cleaning
+// a long text: NFC shrinks a text at most threefold (Hangul L+V+T), so more than 3 * max_bytes
+// bytes that are not ASCII white space cannot clean down to max_bytes.
+std::optional<std::string> short_text_of(const GumboNode* n, std::size_t max_bytes) {
+    if (n == nullptr) {
+        return std::string();
+    }
+    std::string raw;
+    std::size_t solid = 0;
+    std::vector<const GumboNode*> stack{n};
+    while (!stack.empty()) {
+        const GumboNode* cur = stack.back();
+        stack.pop_back();
+        if (cur->type == GUMBO_NODE_TEXT || cur->type == GUMBO_NODE_CDATA) {
+            for (const char* c = cur->v.text.text; *c != '\0'; ++c) {
+                if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r' && *c != '\f') {
+                    ++solid;
+                }
+            }
+            if (solid > 3 * max_bytes) {
+                return std::nullopt;
+            }
+            raw += cur->v.text.text;
+            continue;
+        }
+        if (cur->type == GUMBO_NODE_WHITESPACE) {
+            raw += ' ';
+            continue;
+        }
+        if (cur->type != GUMBO_NODE_ELEMENT && cur->type != GUMBO_NODE_TEMPLATE) {
+            continue;
+        }
+        if (cur->type == GUMBO_NODE_TEMPLATE || cur->v.element.tag == GUMBO_TAG_SCRIPT ||
+            cur->v.element.tag == GUMBO_TAG_STYLE || cur->v.element.tag == GUMBO_TAG_NOSCRIPT ||
+            cur->v.element.tag == GUMBO_TAG_TEMPLATE) {
+            continue;  // as raw_text skips them
+        }
+        if (cur->v.element.tag == GUMBO_TAG_BR) {
+            raw += '\n';
+            continue;
+        }
+        const GumboVector& kids = cur->v.element.children;
+        for (unsigned i = kids.length; i > 0; --i) {
+            stack.push_back(static_cast<const GumboNode*>(kids.data[i - 1]));
+        }
+    }
+    std::string t = text::clean(raw);
+    if (t.size() > max_bytes) {
+        return std::nullopt;
+    }
+    return t;
 }
 
 std::string attr_or_empty(const GumboNode* n, std::string_view name) {
@@ -334,29 +423,42 @@ std::string ascii_lower(std::string_view s) {
     return out;
 }
 
-// Words of the class and id attributes, lower-case, split at anything not alphanumeric.
-std::vector<std::string> class_words(const GumboNode* n) {
-    std::vector<std::string> words;
-    std::string cur;
-    for (const char c : ascii_lower(attr_or_empty(n, "class") + " " + attr_or_empty(n, "id"))) {
-        if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
-            cur += c;
-        } else if (!cur.empty()) {
-            words.push_back(std::move(cur));
-            cur.clear();
+// Whether a word of the class or id attribute (lower-case, split at anything not
+// alphanumeric) is in `set`. Called on every element of a page: no allocation.
+bool has_class_word(const GumboNode* n, std::initializer_list<std::string_view> set) {
+    constexpr std::size_t kLongest = 32;  // longer words match nothing in any set
+    for (const char* name : {"class", "id"}) {
+        const char* value = attribute(n, name);
+        if (value == nullptr) {
+            continue;
+        }
+        std::array<char, kLongest> word{};
+        std::size_t len = 0;
+        bool too_long = false;
+        for (const char* c = value;; ++c) {
+            const auto u = static_cast<unsigned char>(*c);
+            if (u != 0 && std::isalnum(u) != 0) {
+                if (len < kLongest) {
+                    word[len++] = static_cast<char>(std::tolower(u));
+                } else {
+                    too_long = true;
+                }
+                continue;
+            }
+            if (len > 0 && !too_long) {
+                const std::string_view w(word.data(), len);
+                if (std::find(set.begin(), set.end(), w) != set.end()) {
+                    return true;
+                }
+            }
+            len = 0;
+            too_long = false;
+            if (u == 0) {
+                break;
+            }
         }
     }
-    if (!cur.empty()) {
-        words.push_back(std::move(cur));
-    }
-    return words;
-}
-
-bool has_class_word(const GumboNode* n, std::initializer_list<std::string_view> set) {
-    const std::vector<std::string> words = class_words(n);
-    return std::any_of(words.begin(), words.end(), [&set](const std::string& w) {
-        return std::find(set.begin(), set.end(), w) != set.end();
-    });
+    return false;
 }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
@@ -477,11 +579,11 @@ std::optional<Timestamp> visible_date(const std::vector<const GumboNode*>& all,
         if (generic != nullptr && generic->junk.count(n) != 0) {
             continue;
         }
-        const std::string t = text_of(n);
-        if (t.empty() || t.size() > 200) {
+        const std::optional<std::string> t = short_text_of(n, 200);
+        if (!t || t->empty()) {
             continue;
         }
-        if (auto when = dates::parse_vietnamese_text(t)) {
+        if (auto when = dates::parse_vietnamese_text(*t)) {
             return when;
         }
     }
@@ -548,8 +650,17 @@ const GumboNode* find_generic_lead(const std::vector<const GumboNode*>& all,
             std::any_of(body.parts.begin(), body.parts.end(), [n, &body](const GumboNode* p) {
                 return is_inside(p, n) && (p != n || body.parts.size() == 1);
             });
-        const std::string t = text_of(n);
-        if (holds_body || t.size() < 20 || body.junk.count(n) != 0) {
+        if (holds_body || body.junk.count(n) != 0) {
+            continue;
+        }
+        // A lead is a paragraph or two: a block of many paragraphs named "...--lead" is the
+        // article (or its first screen).
+        const std::vector<const GumboNode*> inner = descendants(n);
+        const auto paragraphs = std::count_if(inner.begin(), inner.end(), [](const GumboNode* d) {
+            return d->v.element.tag == GUMBO_TAG_P;
+        });
+        const std::optional<std::string> t = short_text_of(n, kMaxLeadBytes);
+        if (paragraphs > 2 || !t || t->size() < 20) {
             continue;
         }
         return n;
@@ -575,9 +686,11 @@ const GumboNode* find_generic_byline(const std::vector<const GumboNode*>& all,
                                      const GenericBody& body) {
     if (!body.parts.empty()) {
         const GumboNode* last = nullptr;
-        for (const GumboNode* n : descendants(body.parts.back())) {
+        const std::vector<const GumboNode*> inside = descendants(body.parts.back());
+        for (auto it = inside.rbegin(); it != inside.rend() && last == nullptr; ++it) {
+            const GumboNode* n = *it;
             if ((n->v.element.tag == GUMBO_TAG_P || n->v.element.tag == GUMBO_TAG_DIV) &&
-                !text_of(n).empty() && body.junk.count(n) == 0) {
+                body.junk.count(n) == 0 && has_text(n)) {
                 last = n;
             }
         }

@@ -235,7 +235,8 @@ struct Stat {
     int commas = 0;
     int inline_text = 0;  // characters not inside a block descendant
     int inline_commas = 0;
-    int paragraphs = 0;  // <p> descendants
+    int paragraphs = 0;        // <p> descendants, and <div>s holding only inline content and text
+    bool block_child = false;  // has a (not excluded) block-level child element
     int images = 0;
     int list_items = 0;
     int inputs = 0;
@@ -286,7 +287,12 @@ bool Scorer::is_junk(const GumboNode* n) const {
         return true;
     }
     if (!strict_) {
-        return false;
+        // Even without class hints, reader comments are never the article (they are what
+        // outgrows a short post).
+        const std::string names = joined_names(n);
+        return (names.find("comment") != std::string::npos ||
+                names.find("disqus") != std::string::npos) &&
+               !is_positive_name(names);
     }
     if (is_unlikely_role(n)) {
         return true;
@@ -359,10 +365,15 @@ void Scorer::measure() {
             if (cs.excluded) {
                 continue;
             }
+            s.block_child = s.block_child || is_block(ct);
+            // Readability turns a <div> without block children into a <p>: pages that write
+            // every paragraph as a <div> have paragraphs too.
+            const bool paragraph =
+                ct == GUMBO_TAG_P || (ct == GUMBO_TAG_DIV && !cs.block_child && cs.text > 0);
             s.text += cs.text;
             s.link += cs.link;
             s.commas += cs.commas;
-            s.paragraphs += cs.paragraphs + (ct == GUMBO_TAG_P ? 1 : 0);
+            s.paragraphs += cs.paragraphs + (paragraph ? 1 : 0);
             s.images += cs.images;
             s.list_items += cs.list_items + (ct == GUMBO_TAG_LI ? 1 : 0);
             s.inputs += cs.inputs;
@@ -506,7 +517,9 @@ const GumboNode* Scorer::pick_top() const {
         }
     }
     if (alternatives.size() >= 3) {
-        for (const GumboNode* p = top->parent; p != nullptr && p != body_; p = p->parent) {
+        // Only ancestors below the body: above it (<html>) nothing was measured.
+        for (const GumboNode* p = top->parent; p != nullptr && p != body_ && find(p) != nullptr;
+             p = p->parent) {
             int holding = 0;
             for (const GumboNode* alt : alternatives) {
                 for (const GumboNode* q = alt->parent; q != nullptr; q = q->parent) {
@@ -612,15 +625,15 @@ bool inside(const GumboNode* n, GumboTag tag, const GumboNode* limit) {
     return false;
 }
 
-bool is_boilerplate_line(const std::string& text) {
-    static constexpr std::array<std::string_view, 18> kPrefixes = {
-        "advertisement", "read more",  "related:", "share this",    "follow us",   "sign up",
-        "subscribe",     "click here", "xem thêm", "tin liên quan", "chia sẻ",     "nghe đọc bài",
-        "bình luận",     "từ khóa",    "tags:",    "see also",      "recommended", "most read"};
-    if (text.size() > 60) {
-        return false;
-    }
-    const std::string l = lower(text);
+// A short line starting like a call to action or a box label ("Read more", "Tags:").
+bool starts_like_boilerplate(const std::string& text) {
+    static constexpr std::array<std::string_view, 25> kPrefixes = {
+        "advertisement", "read more",    "related:",   "share this",      "follow us",
+        "sign up",       "subscribe",    "click here", "xem thêm",        "tin liên quan",
+        "chia sẻ",       "nghe đọc bài", "bình luận",  "từ khóa",         "tags:",
+        "see also",      "recommended",  "most read",  "see more",        "don't miss",
+        "don’t miss",    "also read",    "read also",  "related stories", "đọc thêm"};
+    const std::string l = lower(text.substr(0, 40));
     return std::any_of(kPrefixes.begin(), kPrefixes.end(),
                        [&l](std::string_view p) { return l.starts_with(p); });
 }
@@ -652,9 +665,12 @@ void Scorer::clean(const std::vector<const GumboNode*>& parts, GenericBody& out)
             }
             if (strict_ && (tag == GUMBO_TAG_P || tag == GUMBO_TAG_DIV || tag == GUMBO_TAG_LI ||
                             tag == GUMBO_TAG_SPAN)) {
-                if (s->text > 0 && s->text < 80 && s->images == 0) {
+                // "Read more" alone, or followed by the headlines it links to.
+                const bool short_line = s->text > 0 && s->text < 60;
+                const bool link_line = s->text > 0 && s->text < 400 && link_density(n) >= 0.5;
+                if ((short_line || link_line) && s->images == 0) {
                     const std::string t = text::clean(raw_text(n));
-                    if (is_boilerplate_line(t)) {
+                    if (starts_like_boilerplate(t)) {
                         out.junk.insert(n);
                         continue;
                     }
@@ -713,7 +729,8 @@ GenericBody Scorer::run() {
                 const auto* c = static_cast<const GumboNode*>(kids.data[k]);
                 if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_CDATA) {
                     own_text = true;
-                } else if (c->type == GUMBO_NODE_ELEMENT && !stat(c).excluded) {
+                } else if (c->type == GUMBO_NODE_ELEMENT && find(c) != nullptr &&
+                           !find(c)->excluded) {
                     only = c;
                     ++kept;
                 }

@@ -1,19 +1,28 @@
 #include "parsers/html_document.h"
 
+#include <array>
 #include <cctype>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <utility>
+#include <vector>
 
 namespace baofeed::parsers {
 namespace {
+
+// ASCII lower case without the locale lookup of std::tolower (this runs on every tag).
+char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool ascii_iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) {
         return false;
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
             return false;
         }
     }
@@ -405,18 +414,142 @@ std::string HtmlDocument::check(std::string_view html) {
     return "";
 }
 
-HtmlDocument::HtmlDocument(std::string html) : html_(strip_inert(html)), error_(check(html_)) {
+// Gumbo allocates and frees every token, tag, attribute and text buffer through the options'
+// allocator: with malloc that is a large share of a parse, and gumbo_destroy_output then walks
+// the whole tree (recursively) to free it node by node. This pool serves Gumbo instead: blocks
+// of up to kLargest bytes come in power-of-two size classes carved from big chunks, freed ones
+// are recycled by class, larger ones are malloc'ed and linked so that they can be freed one by
+// one or all at once. The whole tree is released with the pool, no tree walk. One pool per
+// document, used by one thread at a time (the document's constructor).
+class HtmlDocument::Pool {
+  public:
+    Pool() = default;
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    ~Pool() {
+        while (large_ != nullptr) {
+            Large* next = large_->next;
+            std::free(large_);
+            large_ = next;
+        }
+    }
+
+    static void* allocate(void* self, std::size_t size) {
+        return static_cast<Pool*>(self)->allocate(size);
+    }
+    static void deallocate(void* self, void* ptr) { static_cast<Pool*>(self)->deallocate(ptr); }
+
+  private:
+    static constexpr std::size_t kMinShift = 4;  // 16-byte blocks
+    static constexpr std::size_t kClasses = 9;   // up to 4096 bytes
+    static constexpr std::size_t kLargest = std::size_t{1} << (kMinShift + kClasses - 1);
+    static constexpr std::size_t kLargeClass = kClasses;
+    static constexpr std::size_t kHeader = 16;  // keeps payloads 16-byte aligned
+    static constexpr std::size_t kChunkBytes = 256U << 10;
+
+    // A large block: [Large][payload]; the class word sits just before every payload.
+    struct Large {
+        Large* prev;
+        Large* next;
+        std::size_t unused;
+        std::size_t size_class;
+    };
+    static_assert(sizeof(Large) % kHeader == 0);
+
+    struct FreeBlock {
+        FreeBlock* next;
+    };
+
+    static std::size_t& class_of(void* payload) {
+        return *reinterpret_cast<std::size_t*>(static_cast<char*>(payload) - sizeof(std::size_t));
+    }
+
+    static void* checked(void* p) {
+        if (p == nullptr) {
+            std::abort();  // Gumbo cannot handle a failed allocation, nor an exception
+        }
+        return p;
+    }
+
+    void* allocate(std::size_t size) {
+        if (size > kLargest) {
+            auto* block = static_cast<Large*>(checked(std::malloc(sizeof(Large) + size)));
+            block->prev = nullptr;
+            block->next = large_;
+            block->size_class = kLargeClass;
+            if (large_ != nullptr) {
+                large_->prev = block;
+            }
+            large_ = block;
+            return block + 1;
+        }
+        std::size_t cls = 0;
+        while ((std::size_t{1} << (kMinShift + cls)) < size) {
+            ++cls;
+        }
+        if (FreeBlock* f = free_[cls]) {
+            free_[cls] = f->next;
+            return f;
+        }
+        const std::size_t need = kHeader + (std::size_t{1} << (kMinShift + cls));
+        if (static_cast<std::size_t>(end_ - next_) < need) {
+            chunks_.emplace_back(new std::max_align_t[kChunkBytes / sizeof(std::max_align_t)]);
+            next_ = reinterpret_cast<char*>(chunks_.back().get());
+            end_ = next_ + kChunkBytes;
+        }
+        void* payload = next_ + kHeader;
+        next_ += need;
+        class_of(payload) = cls;
+        return payload;
+    }
+
+    void deallocate(void* ptr) {
+        if (ptr == nullptr) {
+            return;
+        }
+        const std::size_t cls = class_of(ptr);
+        if (cls == kLargeClass) {
+            Large* block = static_cast<Large*>(ptr) - 1;
+            if (block->prev != nullptr) {
+                block->prev->next = block->next;
+            } else {
+                large_ = block->next;
+            }
+            if (block->next != nullptr) {
+                block->next->prev = block->prev;
+            }
+            std::free(block);
+            return;
+        }
+        auto* f = static_cast<FreeBlock*>(ptr);
+        f->next = free_[cls];
+        free_[cls] = f;
+    }
+
+    std::vector<std::unique_ptr<std::max_align_t[]>> chunks_;
+    char* next_ = nullptr;
+    char* end_ = nullptr;
+    std::array<FreeBlock*, kClasses> free_{};
+    Large* large_ = nullptr;
+};
+
+HtmlDocument::HtmlDocument(std::string html)
+    : html_(strip_inert(html)), error_(check(html_)), pool_(std::make_unique<Pool>()) {
     if (!error_.empty()) {
         html_.clear();
     }
-    output_ = gumbo_parse_with_options(&kGumboDefaultOptions, html_.data(), html_.size());
+    GumboOptions options = kGumboDefaultOptions;
+    options.allocator = &Pool::allocate;
+    options.deallocator = &Pool::deallocate;
+    options.userdata = pool_.get();
+    // The defaults record every parse error, each with a copy of the open-element stack: real
+    // pages have thousands of them and nobody reads them here.
+    options.max_errors = 0;
+    output_ = gumbo_parse_with_options(&options, html_.data(), html_.size());
 }
 
-HtmlDocument::~HtmlDocument() {
-    if (output_ != nullptr) {
-        gumbo_destroy_output(&kGumboDefaultOptions, output_);
-    }
-}
+// The pool releases the tree: no gumbo_destroy_output (and none of its recursion).
+HtmlDocument::~HtmlDocument() = default;
 
 const GumboNode* HtmlDocument::root() const {
     return output_->root;

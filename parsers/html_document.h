@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +40,11 @@ class HtmlDocument {
     const std::string& error() const { return error_; }  // "" when the page was parsed
 
   private:
+    class Pool;  // the memory of the tree (html_document.cpp)
+
     std::string html_;  // must outlive output_
     std::string error_;
+    std::unique_ptr<Pool> pool_;  // owns every byte of output_
     GumboOutput* output_ = nullptr;
 };
 

@@ -1,8 +1,13 @@
 #include "core/text.h"
 
+#include <array>
+#include <cstdlib>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <utf8proc.h>
 
 namespace baofeed::text {
 namespace {
@@ -55,6 +60,148 @@ TEST(TextNfc, ReplacesInvalidBytesBeforeNormalising) {
 
 TEST(TextNfc, KeepsEmbeddedNul) {
     EXPECT_EQ(nfc(std::string("a\0\xE1\xBB\x87", 5)), std::string("a\0\xE1\xBB\x87", 5));
+}
+
+std::string encode(utf8proc_int32_t cp) {
+    std::array<utf8proc_uint8_t, 4> buf{};
+    const utf8proc_ssize_t n = utf8proc_encode_char(cp, buf.data());
+    return std::string(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n));
+}
+
+// utf8proc's own NFC, the reference the fast path must agree with (input must be valid).
+std::string reference_nfc(const std::string& s) {
+    utf8proc_uint8_t* out = utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(s.c_str()));
+    if (out == nullptr) {
+        return "<error>";
+    }
+    std::string result(reinterpret_cast<const char*>(out));
+    std::free(out);
+    return result;
+}
+
+// utf8proc_NFC stops at NUL, so the comparisons keep NUL out of the strings.
+std::vector<utf8proc_int32_t> code_points_of(const std::string& s) {
+    std::vector<utf8proc_int32_t> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        utf8proc_int32_t cp = 0;
+        const utf8proc_ssize_t n =
+            utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                             static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+        out.push_back(cp);
+        i += static_cast<std::size_t>(n);
+    }
+    return out;
+}
+
+bool is_scalar(utf8proc_int32_t cp) {
+    return cp > 0 && (cp < 0xD800 || cp > 0xDFFF) && cp <= 0x10FFFF;
+}
+
+TEST(TextNfc, AgreesWithUtf8procOnEveryCodePointAloneAndAfterALetter) {
+    int mismatches = 0;
+    for (utf8proc_int32_t cp = 1; cp <= 0x10FFFF; ++cp) {
+        if (!is_scalar(cp) || utf8proc_category(cp) == UTF8PROC_CATEGORY_CN) {
+            continue;  // unassigned code points have no properties to get wrong
+        }
+        const std::string c = encode(cp);
+        for (const std::string& s : {c, "a" + c}) {
+            if (nfc(s) != reference_nfc(s) && ++mismatches <= 10) {
+                ADD_FAILURE() << "U+" << std::hex << cp;
+            }
+        }
+    }
+    EXPECT_EQ(mismatches, 0);
+}
+
+TEST(TextNfc, AgreesWithUtf8procOnEveryCompositionStep) {
+    // For every character with a canonical decomposition: its NFD, and each partial
+    // composition of it followed by the next mark (e.g. U+1EB9 + U+0302 -> U+1EC7), which is
+    // where a character combining with the one before it would be missed.
+    int mismatches = 0;
+    int checked = 0;
+    for (utf8proc_int32_t cp = 1; cp <= 0x10FFFF; ++cp) {
+        if (!is_scalar(cp)) {
+            continue;
+        }
+        const std::string c = encode(cp);
+        const std::string d = [&c] {
+            utf8proc_uint8_t* out =
+                utf8proc_NFD(reinterpret_cast<const utf8proc_uint8_t*>(c.c_str()));
+            std::string r(reinterpret_cast<const char*>(out));
+            std::free(out);
+            return r;
+        }();
+        if (d == c) {
+            continue;
+        }
+        const std::vector<utf8proc_int32_t> parts = code_points_of(d);
+        std::vector<std::string> cases{d, "x" + d};
+        std::string prefix = encode(parts.front());
+        for (std::size_t i = 1; i < parts.size(); ++i) {
+            cases.push_back(reference_nfc(prefix) + encode(parts[i]));
+            cases.push_back(prefix + encode(parts[i]));
+            prefix += encode(parts[i]);
+        }
+        for (const std::string& s : cases) {
+            ++checked;
+            if (nfc(s) != reference_nfc(s) && ++mismatches <= 10) {
+                ADD_FAILURE() << "from U+" << std::hex << cp;
+            }
+        }
+    }
+    EXPECT_GT(checked, 2000);
+    EXPECT_EQ(mismatches, 0);
+}
+
+TEST(TextNfc, AgreesWithUtf8procOnVietnameseInEveryForm) {
+    const std::vector<std::string> texts = {
+        "Thứ sáu, 22/12/2023, 08:30 (GMT+7) Tỉnh Bắc Kạn tổ chức hội nghị",
+        "Hoà Bình, thuỷ lợi, khoẻ mạnh, Thuý Kiều",  // old-style tone placement
+        "Hòa Bình, thủy lợi, khỏe mạnh, Thúy Kiều",  // new-style tone placement
+        "Người dân xã Đồng Hỷ ứng phó với mưa lũ; Nguyễn Ái Quốc", "Ả Ẩ Ẫ Ậ ặ ẵ ỡ ữ ự ỹ ỵ đ Đ ơ ư"};
+    std::vector<std::string> forms;
+    for (const std::string& t : texts) {
+        forms.push_back(t);
+        for (auto* f : {&utf8proc_NFD, &utf8proc_NFC, &utf8proc_NFKD}) {
+            utf8proc_uint8_t* out = f(reinterpret_cast<const utf8proc_uint8_t*>(t.c_str()));
+            forms.emplace_back(reinterpret_cast<const char*>(out));
+            std::free(out);
+        }
+    }
+    // Marks typed in the "wrong" order (dot below after circumflex, and before it).
+    forms.push_back("Vi\x65\xCC\x82\xCC\xA3t Vi\x65\xCC\xA3\xCC\x82t");
+    for (const std::string& s : forms) {
+        EXPECT_EQ(nfc(s), reference_nfc(s)) << s;
+        EXPECT_EQ(nfc(nfc(s)), nfc(s)) << s;
+    }
+    EXPECT_EQ(nfc(forms[1]), forms[2]);  // NFD composes back to the precomposed text
+}
+
+TEST(TextNfc, AgreesWithUtf8procOnRandomMixturesOfTrickyCodePoints) {
+    std::vector<utf8proc_int32_t> pool = {
+        'a',     'e',     'o',     'u',     ' ',     0x00E2,  0x00EA, 0x01A1, 0x01B0, 0x0103,
+        0x1EB9,  0x1EC7,  0x0041,  0x0391,  0x03B1,  0x0418,  0x0415, 0x1100, 0x1161, 0x11A8,
+        0xAC00,  0xAC01,  0x304B,  0x3099,  0x309A,  0x0B47,  0x0B3E, 0x0B57, 0x0BC6, 0x0BBE,
+        0x0DD9,  0x0DCF,  0x1025,  0x102E,  0x0344,  0x0340,  0x212B, 0x2126, 0x0958, 0xF900,
+        0x2F800, 0x1D15E, 0x11099, 0x110BA, 0x1133E, 0x11347, 0x05D0, 0x05B7};
+    for (utf8proc_int32_t cp = 0x0300; cp <= 0x036F; ++cp) {
+        pool.push_back(cp);
+    }
+    std::mt19937 rng(20240611);
+    std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
+    std::uniform_int_distribution<int> length(1, 12);
+    int mismatches = 0;
+    for (int i = 0; i < 30000; ++i) {
+        std::string s;
+        for (int k = length(rng); k > 0; --k) {
+            s += encode(pool[pick(rng)]);
+        }
+        if (nfc(s) != reference_nfc(s) && ++mismatches <= 10) {
+            ADD_FAILURE() << "case " << i;
+        }
+    }
+    EXPECT_EQ(mismatches, 0);
 }
 
 TEST(TextCollapse, CollapsesAsciiRunsAndTrims) {

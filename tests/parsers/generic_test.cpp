@@ -182,6 +182,152 @@ with commas, to be scored if it were not a sidebar.</p></div>
     EXPECT_NE(text.find("second paragraph"), std::string::npos);
 }
 
+// Fuzzer find (119-byte input, rules line dropped): a form wrapping a table whose cells hold
+// text straight in <body> made the best candidate <body> itself, and the climb towards a common
+// ancestor of near-best candidates went above it to <html>, where nothing was measured
+// (Scorer::stat threw std::out_of_range).
+constexpr char kFormTableCrash[] =
+    "<form><table><td><a>Tanc\xBB</a>|<a>K\xFF\xFF\xFF\xFF\xFF\xFF\x00|\x03"
+    "79\x05"
+    "A!--tr><tr><td \x22><a>T\xFF"
+    "d.c\xFF\x95\x95"
+    "a>|nho\xC3</a>|<a>T\xACm k\xBA\xACm<><tr>ricle__tiiod\x95\x95";
+
+bool is_under(const GumboNode* n, const GumboNode* ancestor) {
+    for (const GumboNode* p = n; p != nullptr; p = p->parent) {
+        if (p == ancestor) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(FindGenericBody, AFormAroundATableOfBareTextStaysInsideTheBody) {
+    const HtmlDocument doc(std::string(kFormTableCrash, sizeof(kFormTableCrash) - 1));
+    ASSERT_EQ(doc.error(), "");
+    ASSERT_NE(doc.body(), nullptr);
+    GenericBody body;
+    ASSERT_NO_THROW(body = find_generic_body(doc.body(), ""));
+    ASSERT_FALSE(body.parts.empty());
+    for (const GumboNode* part : body.parts) {
+        EXPECT_TRUE(is_under(part, doc.body())) << tag_name(part);
+    }
+    std::string text;
+    append_raw_text(body.parts.front(), text, nullptr);
+    EXPECT_NE(text.find("nho"), std::string::npos) << text;
+}
+
+// The generic extraction of a page with no rules, its body joined by blank lines.
+std::string generic_text(const std::string& html) {
+    const Extraction e = extract_article(html, "https://news.test/a/1.html", SiteRules{});
+    EXPECT_TRUE(e.ok) << e.error;
+    EXPECT_TRUE(e.generic);
+    std::string out;
+    for (const std::string& p : e.article.body) {
+        out += (out.empty() ? "" : "\n\n") + p;
+    }
+    return out;
+}
+
+std::string repeat_text(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        out += s;
+    }
+    return out;
+}
+
+TEST(GenericExtraction, AShortPostKeepsItsBodyOverLongerReaderComments) {
+    // The comments box carries a positive word ("post-comments"), so only the comments inside
+    // it are dropped by their names; the short post yields little, and a retry without class
+    // hints must still not take the comments.
+    const std::string comment =
+        "<li class=\"comment even\"><div class=\"comment-body\"><p>I read the report and, "
+        "frankly, I would like to see more analysis of the costs, the risks, and the "
+        "alternatives that were considered before the decision was taken.</p></div></li>";
+    const std::string html =
+        "<html><head><title>Open thread</title></head><body><article class=\"post\">"
+        "<h1>Open thread</h1><div class=\"entry-content\"><p>Our goal with open threads is to "
+        "let readers raise questions about our work.</p><p>We will try to answer promptly, as "
+        "always.</p></div></article><div id=\"comments\" class=\"comments-area post-comments\">"
+        "<ol class=\"comment-list\">" +
+        repeat_text(comment, 12) + "</ol></div></body></html>";
+    const std::string text = generic_text(html);
+    EXPECT_NE(text.find("Our goal with open threads"), std::string::npos) << text;
+    EXPECT_NE(text.find("answer promptly"), std::string::npos) << text;
+    EXPECT_EQ(text.find("frankly"), std::string::npos) << text;
+}
+
+TEST(GenericExtraction, AnArticleBlockNamedLikeALeadIsNotTakenAsTheLead) {
+    // The article in two sibling blocks, the first named "article-body--lead": a lead is one
+    // or two paragraphs, not the first half of the article.
+    const std::string html =
+        "<html><head><title>Manager hired</title><meta property=\"og:description\" "
+        "content=\"The coach had been out of work since December.\"></head><body>"
+        "<h1>Manager hired</h1><div class=\"article-body article-body--lead\">"
+        "<p>The club has agreed a deal with the coach until the end of the 2023 season.</p>"
+        "<p>His predecessor was sacked last night after five years in charge, and less than "
+        "six months after a final.</p><p>Talks continued into Tuesday night, with both sides "
+        "represented by their lawyers, agents, and advisers.</p></div>"
+        "<div class=\"article-body\"><p>The coach said he was excited to be joining a club "
+        "with such a great heritage, and such passionate supporters.</p><p>He had been out of "
+        "work since December, after leaving his previous club, in a dispute over transfers."
+        "</p><p>The club's chairman said the appointment was unanimous, and welcome.</p></div>"
+        "</body></html>";
+    const Extraction e = extract_article(html, "https://news.test/a/2.html", SiteRules{});
+    ASSERT_TRUE(e.ok) << e.error;
+    std::string text;
+    for (const std::string& p : e.article.body) {
+        text += p + "\n";
+    }
+    EXPECT_NE(text.find("agreed a deal"), std::string::npos) << text;
+    EXPECT_NE(text.find("great heritage"), std::string::npos) << text;
+    EXPECT_EQ(e.article.lead.find("agreed a deal"), std::string::npos) << e.article.lead;
+}
+
+TEST(GenericExtraction, ParagraphsWrittenAsDivsAmongImagesAreKept) {
+    // Blogger-style posts: every paragraph a <div>, photos in their own <div>s. The block with
+    // several images is not an image gallery to drop: its <div>s are its paragraphs.
+    std::string photos;
+    for (int i = 1; i <= 4; ++i) {
+        photos += "<div style=\"text-align: center;\"><a href=\"/p" + std::to_string(i) +
+                  ".jpg\"><img src=\"/p" + std::to_string(i) + ".jpg\"></a></div>";
+    }
+    const std::string html =
+        "<html><head><title>New photos</title></head><body><div class=\"post-body\">"
+        "<div>Photos released online show the actress looking stunning in new make-up "
+        "photos.<br></div><div class=\"reader\">" +
+        photos.substr(0, photos.size() / 2) +
+        "<div><span>The veteran actress, who in 2008 won the award for Best Actress, has "
+        "shared the photos of herself.</span></div><div><span>She flaunted a bag in the "
+        "colours of the flag, at an event organised by a media mogul.</span></div>"
+        "<div><span>See more photos:</span></div>" +
+        photos.substr(photos.size() / 2) + "</div></div></body></html>";
+    const std::string text = generic_text(html);
+    EXPECT_NE(text.find("Photos released online"), std::string::npos) << text;
+    EXPECT_NE(text.find("veteran actress"), std::string::npos) << text;
+    EXPECT_NE(text.find("She flaunted a bag"), std::string::npos) << text;
+}
+
+TEST(GenericExtraction, ReadMoreLinesWithTheirHeadlinesAreDropped) {
+    const std::string para =
+        "<p>Health authorities have confirmed a third case, after two people contracted the "
+        "disease earlier this month, officials said.</p>";
+    const std::string html =
+        "<html><head><title>Third case</title></head><body><div class=\"article-text\">" + para +
+        "<p>READ MORE: <a href=\"/x\">Outbreak confirmed: two diagnosed with the "
+        "disease in the capital</a></p>" +
+        para +
+        "<p><strong>DON'T MISS</strong> <a href=\"/y\">Warning: eight deadly diseases "
+        "named</a> | <a href=\"/z\">Holidaymakers fall ill after a meal</a></p>" +
+        para + "</div></body></html>";
+    const std::string text = generic_text(html);
+    EXPECT_NE(text.find("third case"), std::string::npos) << text;
+    EXPECT_EQ(text.find("READ MORE"), std::string::npos) << text;
+    EXPECT_EQ(text.find("DON'T MISS"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Holidaymakers"), std::string::npos) << text;
+}
+
 TEST(FindGenericBody, KeepsAShortNoticeWhole) {
     const HtmlDocument doc(R"html(<body><div class="menu"><a href="/">Home</a></div>
 <div class="content"><p>Power cut on Sunday 29/12.</p><ul><li>7:30 to 11:30: ward A.</li>

@@ -212,6 +212,24 @@ TEST(Robustness, ManyUnclosedParagraphsAndListItemsStayFlat) {
     expect_survives(html);
 }
 
+TEST(Robustness, AFormAroundATableOfBareTextGivesAResult) {
+    // The fuzzer's std::out_of_range (generic_test.cpp explains it), behind a title so that
+    // the extraction goes all the way through.
+    constexpr char kPage[] =
+        "<title>B\xE1\xBA\xA3ng gi\xC3\xA1</title>"
+        "<form><table><td><a>Tanc\xBB</a>|<a>K\xFF\xFF\xFF\xFF\xFF\xFF\x00|\x03"
+        "79\x05"
+        "A!--tr><tr><td \x22><a>T\xFF"
+        "d.c\xFF\x95\x95"
+        "a>|nho\xC3</a>|<a>T\xACm k\xBA\xACm<><tr>ricle__tiiod\x95\x95";
+    const std::string html(kPage, sizeof(kPage) - 1);
+    expect_survives(html);
+    const Extraction e = extract_article(html, kUrl, SiteRules{});
+    ASSERT_TRUE(e.ok) << e.error;
+    EXPECT_EQ(e.article.title, "Bảng giá");
+    EXPECT_FALSE(e.article.body.empty());
+}
+
 TEST(Robustness, EmptyTruncatedAndRandomInputsGiveAResultOrAnError) {
     std::vector<std::string> inputs = {
         "",         " ",       "<",        "<!--",           "<html",   "</",          "<![CDATA[",

@@ -1,14 +1,15 @@
 // bench_store: the storage benchmark of issue 5 on a synthetic corpus of Vietnamese articles.
 //
-//   bench_store N [--db PATH] [--keep] [--seed S]
+//   bench_store N [--db PATH] [--keep] [--seed S] [--batch B]
 //
 // Generates N articles deterministically (20 sites; titles, leads and 5-20 paragraphs drawn from
 // a Zipf-weighted syllable vocabulary of news Vietnamese; dates over two years; sanitized HTML,
 // images, aliases, site article IDs; ~5% syndicated copies of an earlier article on another
 // site: new headline and dateline prefix, a paragraph cut or added), then measures through the
 // public ArticleStore API:
-//   - insert with dedup + clustering: save() in batches of 100 (one transaction each); article
-//     generation is not timed;
+//   - insert with dedup + clustering: save() in batches of B articles (default 100; one
+//     transaction each; the crawler's pipeline saves batches of 25); article generation is not
+//     timed;
 //   - near-duplicate lookup: near_duplicates() for 1,000 sampled articles (half syndicated),
 //     signature computation included (also reported alone);
 //   - latest 50 items of one site (list) and of one story cluster (cluster), 200 of each;
@@ -374,6 +375,7 @@ struct Options {
     std::string db;
     bool keep = false;
     std::uint64_t seed = 20241222;
+    std::int64_t batch = 100;
 };
 
 Options parse(int argc, char** argv) {
@@ -384,6 +386,8 @@ Options parse(int argc, char** argv) {
             options.db = argv[++i];
         } else if (arg == "--keep") {
             options.keep = true;
+        } else if (arg == "--batch" && i + 1 < argc) {
+            options.batch = std::stoll(argv[++i]);
         } else if (arg == "--seed" && i + 1 < argc) {
             options.seed = std::stoull(argv[++i]);
         } else if (options.n == 0) {
@@ -392,8 +396,9 @@ Options parse(int argc, char** argv) {
             throw std::invalid_argument("unknown argument: " + arg);
         }
     }
-    if (options.n <= 0) {
-        throw std::invalid_argument("usage: bench_store N [--db PATH] [--keep] [--seed S]");
+    if (options.n <= 0 || options.batch <= 0) {
+        throw std::invalid_argument(
+            "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B]");
     }
     if (options.db.empty()) {
         const char* tmp = std::getenv("TMPDIR");
@@ -526,7 +531,7 @@ int run(const Options& options) {
     corpus.set_total(options.n);
     const std::int64_t n = options.n;
     const Timestamp now(std::chrono::seconds(kEpoch + kTwoYears + 86'400));
-    constexpr std::int64_t kBatch = 100;
+    const std::int64_t kBatch = options.batch;
 
     double insert_ms = 0;
     double insert_cpu_ms = 0;
@@ -554,7 +559,7 @@ int run(const Options& options) {
                 last_tenth_ms += took;
                 last_tenth += static_cast<std::int64_t>(batch.size());
             }
-            if ((first / kBatch) % 1000 == 999) {
+            if ((first + kBatch) % 100'000 < kBatch) {
                 std::fprintf(stderr, "  %lld articles, %.0f/s so far\n",
                              static_cast<long long>(first + kBatch),
                              static_cast<double>(first + kBatch) / (insert_ms / 1000.0));

@@ -15,7 +15,7 @@
 namespace baofeed::textkey {
 namespace {
 
-static_assert(kBands * kRows == kSignatureSize, "bands x rows must cover the signature");
+static_assert(kBands * kRows <= kSignatureSize, "the bands are made of signature values");
 
 // Syllables per shingle. Chosen on the labelled set tests/fixtures/clusters (cluster_eval_test,
 // exact weighted Jaccard for k = 3, 4, 5): 3 lets power-cut notices of different days reach
@@ -94,10 +94,54 @@ int tone_of(const std::array<char32_t, 5>& toned, char32_t cp) {
     return -1;
 }
 
+// UTF-8 encoding of a valid code point (every caller passes one).
 void append_code_point(std::string& out, char32_t cp) {
-    std::array<utf8proc_uint8_t, 4> buf{};
-    const utf8proc_ssize_t n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf.data());
-    out.append(reinterpret_cast<const char*>(buf.data()), static_cast<std::size_t>(n));
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    } else {
+        out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    }
+}
+
+// Decodes one code point below U+10000 from 1-3 bytes of well-formed UTF-8 (no overlong form,
+// no surrogate) into `cp`; returns the bytes used, or 0 for anything else (4-byte sequences and
+// invalid bytes: the caller falls back to utf8proc). Inline: the fast path of normalize_into
+// runs it for every character of every article.
+std::size_t decode_bmp(const unsigned char* p, std::size_t left, char32_t& cp) {
+    const unsigned char b0 = p[0];
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    if (b0 >= 0xC2 && b0 < 0xE0) {
+        if (left < 2 || (p[1] & 0xC0U) != 0x80) {
+            return 0;
+        }
+        cp = (static_cast<char32_t>(b0 & 0x1FU) << 6U) | (p[1] & 0x3FU);
+        return 2;
+    }
+    if (b0 >= 0xE0 && b0 < 0xF0) {
+        if (left < 3 || (p[1] & 0xC0U) != 0x80 || (p[2] & 0xC0U) != 0x80) {
+            return 0;
+        }
+        cp = (static_cast<char32_t>(b0 & 0x0FU) << 12U) |
+             (static_cast<char32_t>(p[1] & 0x3FU) << 6U) | (p[2] & 0x3FU);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        return 3;
+    }
+    return 0;
 }
 
 bool is_word_code_point(utf8proc_int32_t cp) {
@@ -145,6 +189,11 @@ class WordWriter {
             end_word();
             return;
         }
+        feed_word(cp);
+    }
+
+    // A code point known to be a letter, mark or digit (the fast path's table says so).
+    void feed_word(char32_t cp) {
         char32_t folded = cp;
         if (folded == U'ð') {
             folded = U'đ';  // Ð (U+00D0, case folded to U+00F0) typed for Đ
@@ -291,12 +340,13 @@ void normalize_into(std::string_view s, std::string& out) {
         auto left = static_cast<utf8proc_ssize_t>(s.size());
         bool fast = true;
         while (left > 0) {
-            utf8proc_int32_t cp = 0;
-            const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-            if (n <= 0) {
-                fast = false;  // invalid UTF-8: repaired on the slow path
+            char32_t cp32 = 0;
+            const std::size_t n = decode_bmp(p, static_cast<std::size_t>(left), cp32);
+            if (n == 0) {
+                fast = false;  // invalid UTF-8 or beyond U+FFFF: the slow path
                 break;
             }
+            const auto cp = static_cast<utf8proc_int32_t>(cp32);
             if (cp == 0xFEFF) {
                 // BOM / zero width no-break space: ignorable
             } else if (static_cast<char32_t>(cp) >= kTableSize ||
@@ -305,14 +355,16 @@ void normalize_into(std::string_view s, std::string& out) {
                 break;
             } else {
                 const Folded& f = table[static_cast<std::size_t>(cp)];
-                if (f.kind == Kind::kWord || cp == kPartBreak) {
+                if (f.kind == Kind::kWord) {
+                    writer.feed_word(f.cp);
+                } else if (cp == kPartBreak) {
                     writer.feed(static_cast<utf8proc_int32_t>(f.cp));
                 } else if (f.kind == Kind::kSeparator) {
                     writer.feed(' ');
                 }
             }
             p += n;
-            left -= n;
+            left -= static_cast<utf8proc_ssize_t>(n);
         }
         if (fast) {
             writer.finish();
@@ -355,22 +407,56 @@ void append_part(std::string& joined, std::string_view part) {
     joined.push_back(kPartBreak);
 }
 
-// MinHash function i of a shingle: the high 32 bits of h1 + i * h2, two independent 64-bit
-// hashes of the shingle (Kirsch-Mitzenmacher). For each i this is a uniform hash of the shingle,
-// so P(equal minimum) is the Jaccard similarity; it costs one add per function and vectorises.
-void add_shingle(std::uint64_t shingle, Signature& s) {
-    std::uint64_t x = fmix64(shingle ^ kFamily.first);
-    const std::uint64_t step = fmix64(shingle ^ kFamily.second) | 1U;
-    for (std::size_t i = 0; i < static_cast<std::size_t>(kSignatureSize); ++i) {
-        const auto v = static_cast<std::uint32_t>(x >> 32);
-        s.values[i] = std::min(s.values[i], v);
-        x += step;
+// One-permutation hashing (Li, Owen, Zhang 2012): one 64-bit hash per shingle; its top 7 bits
+// choose one of the kSignatureSize bins, its low 32 bits compete for that bin's minimum. Each
+// bin is a MinHash over the shingles that fall into it, so the share of equal bins estimates the
+// Jaccard similarity as k independent hash functions would, at 1/k of the cost. Empty bins are
+// filled by densify().
+static_assert(kSignatureSize == 128, "the bin is the top 7 bits of the shingle hash");
+constexpr unsigned kBinShift = 57;
+
+struct Bins {
+    std::array<std::uint32_t, kSignatureSize> values{};
+    std::array<std::uint64_t, 2> filled{};  // bit i: bin i received a shingle
+};
+
+void add_shingle(std::uint64_t shingle, Bins& bins) {
+    const std::uint64_t h = fmix64(shingle ^ kFamily.first);
+    const auto bin = static_cast<std::size_t>(h >> kBinShift);
+    const auto v = static_cast<std::uint32_t>(h);
+    bins.values[bin] = std::min(bins.values[bin], v);
+    bins.filled[bin / 64] |= std::uint64_t{1} << (bin % 64);
+}
+
+bool is_filled(const Bins& bins, std::size_t bin) {
+    return ((bins.filled[bin / 64] >> (bin % 64)) & 1U) != 0;
+}
+
+// Optimal densification (Shrivastava, ICML 2017): an empty bin i takes the value of the first
+// filled bin on a probe sequence that depends only on (i, attempt), the same for every text. Two
+// texts whose bin i is empty in both then copy the same source bin as long as their filled
+// bins agree, which keeps P(equal value) equal to the Jaccard similarity even for short texts
+// with fewer shingles than bins. REQUIRES: at least one filled bin.
+void densify(Bins& bins) {
+    const std::array<std::uint32_t, kSignatureSize> original = bins.values;
+    for (std::size_t bin = 0; bin < static_cast<std::size_t>(kSignatureSize); ++bin) {
+        if (is_filled(bins, bin)) {
+            continue;
+        }
+        std::uint64_t state = kFamily.second ^ (static_cast<std::uint64_t>(bin) << 32U);
+        for (;;) {
+            const auto source = static_cast<std::size_t>(splitmix64(state) >> kBinShift);
+            if (is_filled(bins, source)) {
+                bins.values[bin] = original[source];
+                break;
+            }
+        }
     }
 }
 
 // Shingles of one part: every run of kShingleWords consecutive words, or the whole part when it
 // is shorter; one with a digit is added kDigitWeight times (as distinct replicas).
-void add_part_shingles(const Scratch& scratch, Signature& s) {
+void add_part_shingles(const Scratch& scratch, Bins& bins) {
     const std::vector<std::uint64_t>& words = scratch.words;
     if (words.empty()) {
         return;
@@ -388,9 +474,8 @@ void add_part_shingles(const Scratch& scratch, Signature& s) {
         }
         const int replicas = digits_in_window > 0 ? kDigitWeight : 1;
         for (int r = 0; r < replicas; ++r) {
-            add_shingle(fmix64(h + static_cast<std::uint64_t>(r) * 0xD6E8FEB86659FD93ULL), s);
+            add_shingle(fmix64(h + static_cast<std::uint64_t>(r) * 0xD6E8FEB86659FD93ULL), bins);
         }
-        s.empty = false;
         digits_in_window -= scratch.digit[start];
     }
 }
@@ -428,8 +513,8 @@ Signature signature(const Article& article) {
     }
     normalize_into(scratch.joined, scratch.normalized);
 
-    Signature s;
-    s.values.fill(std::numeric_limits<std::uint32_t>::max());
+    Bins bins;
+    bins.values.fill(std::numeric_limits<std::uint32_t>::max());
     std::string_view rest = scratch.normalized;
     while (!rest.empty()) {
         const std::size_t end = std::min(rest.find(kPartBreak), rest.size());
@@ -446,11 +531,15 @@ Signature signature(const Article& article) {
             scratch.digit.push_back(has_digit ? 1 : 0);
             part.remove_prefix(std::min(space + 1, part.size()));
         }
-        add_part_shingles(scratch, s);
+        add_part_shingles(scratch, bins);
     }
-    if (s.empty) {
-        s.values.fill(0);
+    Signature s;
+    if (bins.filled[0] == 0 && bins.filled[1] == 0) {
+        return s;  // no shingle: empty, values all 0
     }
+    densify(bins);
+    s.values = bins.values;
+    s.empty = false;
     return s;
 }
 

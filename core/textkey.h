@@ -19,20 +19,32 @@ namespace baofeed::textkey {
 // punctuation dropped; words separated by one space.
 std::string normalize(std::string_view text);
 
-inline constexpr int kSignatureSize = 128;  // MinHash values
-inline constexpr int kBands = 32;           // LSH bands ...
-inline constexpr int kRows = 4;             // ... of this many rows (kBands * kRows == size)
+inline constexpr int kSignatureSize = 128;  // MinHash values (one-permutation bins)
+// LSH: the first kBands * kRows values, in kBands bands of kRows. P(candidate) for similarity s
+// is 1 - (1 - s^3)^16: 0.92 at the threshold 0.53 (as the 32 bands of 4 of signature version 1),
+// 0.99 at 0.7, 0.016 at 0.1; half the index rows of 32 x 4. Chosen with cluster_eval_test:
+// 12 x 3, 16 x 3 and 20 x 3 score the same there (recall 0.985, no false merge), 16 x 4 misses
+// the third TTXVN copy.
+inline constexpr int kBands = 16;
+inline constexpr int kRows = 3;
+
+// Version of the signature format. Stored signatures of another version must be recomputed
+// (storage does it in a migration). Version 1: 128 MinHash functions h1 + i * h2 per shingle,
+// 32 bands of 4. Version 2: one-permutation hashing with optimal densification, 16 bands of 3.
+inline constexpr int kSignatureVersion = 2;
 
 struct Signature {
     std::array<std::uint32_t, kSignatureSize> values{};
     bool empty = true;  // too little text to sign (no shingle)
 };
 
-// Weighted MinHash over shingles of 4 consecutive syllables of the article's story text: the
+// Weighted MinHash (one-permutation hashing: one hash per shingle, 128 bins, empty bins
+// densified) over shingles of 4 consecutive syllables of the article's story text: the
 // lead without its lead_prefix and the body paragraphs, normalised; a shingle never spans two
 // paragraphs. The title is left out (republishers rewrite headlines). A shingle containing a
 // number counts 16 times: copies keep their dates and figures, template notices of different
-// days differ mainly in them. Reuses per-thread buffers; ~50-100 us for a 1 KB article.
+// days differ mainly in them. Reuses per-thread buffers; the cost is normalisation (utf8proc
+// decoding) plus one 64-bit hash per shingle.
 Signature signature(const Article& article);
 
 // One LSH bucket key per band; two signatures that share any key are candidates.
@@ -43,7 +55,8 @@ double similarity(const Signature& a, const Signature& b);
 
 // The decision rule: candidates whose similarity reaches this are the same story. Chosen on the
 // labelled set (tests/core/cluster_eval_test prints the sweep): at 0.53 no distinct pair joins
-// and 9 of 133 same-story pairs are missed pairwise (6 after clustering).
+// (the highest distinct pair scores 0.508) and 4 of 133 same-story pairs are missed pairwise (2
+// after clustering); at 0.48 three distinct pairs join.
 inline constexpr double kSameStoryThreshold = 0.53;
 
 // Signature <-> bytes for storage (little-endian, kSignatureSize * 4 bytes). An empty signature

@@ -281,13 +281,16 @@ std::vector<Video> parse_videos(const std::string& text) {
     return videos;
 }
 
-// The story key of an article: its signature and the LSH bucket keys stored in story_bands.
-// Each bucket key mixes the band number into textkey's key (splitmix64 finaliser), so equal
-// keys of different bands never meet. Persisted: changing the mix needs a migration.
+// The story key of an article: its signature and its LSH buckets. A bucket mixes the band
+// number into textkey's key (splitmix64 finaliser), so equal keys of different bands never
+// meet, and keeps the high 32 bits; a story_lsh row is bucket | article id (schema version 4).
+// Persisted: changing the mix or the packing needs a migration.
 struct StoryKey {
     textkey::Signature signature;
-    std::vector<std::int64_t> bands;
+    std::vector<std::int64_t> bands;  // buckets: the low 32 bits are zero
 };
+
+constexpr std::uint64_t kIdBits = 0xFFFF'FFFFULL;  // the article id part of a story_lsh key
 
 std::int64_t mix_band(std::size_t band, std::int64_t key) {
     std::uint64_t x = std::bit_cast<std::uint64_t>(key) ^
@@ -298,17 +301,22 @@ std::int64_t mix_band(std::size_t band, std::int64_t key) {
     return std::bit_cast<std::int64_t>(x);
 }
 
+std::vector<std::int64_t> buckets_of(const textkey::Signature& signature) {
+    std::vector<std::int64_t> buckets = textkey::band_keys(signature);
+    for (std::size_t band = 0; band < buckets.size(); ++band) {
+        const auto mixed = std::bit_cast<std::uint64_t>(mix_band(band, buckets[band]));
+        buckets[band] = std::bit_cast<std::int64_t>(mixed & ~kIdBits);
+    }
+    return buckets;
+}
+
 StoryKey story_key(const Article& article) {
     StoryKey key;
     key.signature = textkey::signature(article);
     if (key.signature.empty) {
         return key;
     }
-    const std::vector<std::int64_t> raw = textkey::band_keys(key.signature);
-    key.bands.reserve(raw.size());
-    for (std::size_t band = 0; band < raw.size(); ++band) {
-        key.bands.push_back(mix_band(band, raw[band]));
-    }
+    key.bands = buckets_of(key.signature);
     return key;
 }
 
@@ -360,12 +368,14 @@ std::string fts_query(std::string_view words) {
     }
 }
 
+// Level 1: raw pages are written on every run and read only by `reparse`; the fastest level
+// compresses news HTML about 4x at a fraction of the default level's CPU.
 std::vector<std::byte> compress_text(const std::string& text, const std::string& path) {
     uLongf size = compressBound(static_cast<uLong>(text.size()));
     std::vector<std::byte> out(size);
     const int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
                              reinterpret_cast<const Bytef*>(text.data()),
-                             static_cast<uLong>(text.size()), Z_DEFAULT_COMPRESSION);
+                             static_cast<uLong>(text.size()), Z_BEST_SPEED);
     if (rc != Z_OK) {
         throw StorageError(storage_message(path, "zlib compress failed", "raw page"));
     }
@@ -409,18 +419,35 @@ std::string select_articles(std::string_view from_where_order) {
 constexpr std::string_view kNewestFirst =
     "ORDER BY coalesce(a.published, a.first_seen) DESC, a.canonical_url ASC";
 
+// One statement for the whole lookup: a rowid range of story_lsh per band (?1 .. ?kBands are
+// the buckets), then the signatures of the articles found. The inner LIMIT bounds the work of
+// one lookup even for a bucket crowded by boilerplate.
 std::string candidates_sql() {
-    // The inner LIMIT bounds the work of one lookup even for a bucket crowded by boilerplate.
     std::string sql =
         "SELECT s.article_id, s.signature FROM story_signatures s WHERE s.article_id IN "
-        "(SELECT article_id FROM story_bands WHERE band_key IN (";
+        "(SELECT key & 4294967295 FROM story_lsh WHERE ";
     for (int i = 1; i <= textkey::kBands; ++i) {
+        const std::string p = "?" + std::to_string(i);
         if (i > 1) {
-            sql.append(", ");
+            sql.append(" UNION ALL SELECT key & 4294967295 FROM story_lsh WHERE ");
         }
-        sql.append("?" + std::to_string(i));
+        sql.append("key BETWEEN " + p + " AND " + p + " + 4294967295");
     }
-    sql.append(") LIMIT 1000) AND s.article_id <> ?" + std::to_string(textkey::kBands + 1));
+    sql.append(" LIMIT 1000) AND s.article_id <> ?" + std::to_string(textkey::kBands + 1));
+    return sql;
+}
+
+// "INSERT ... VALUES (?1), (?2), ..." or "DELETE ... IN (?1, ?2, ...)" over kBands keys.
+std::string lsh_sql(std::string_view head, std::string_view open, std::string_view close,
+                    std::string_view tail) {
+    std::string sql(head);
+    for (int i = 1; i <= textkey::kBands; ++i) {
+        sql.append(i > 1 ? ", " : "");
+        sql.append(open);
+        sql.append("?" + std::to_string(i));
+        sql.append(close);
+    }
+    sql.append(tail);
     return sql;
 }
 
@@ -478,16 +505,23 @@ struct ArticleStore::Impl {
           leave_frontier(db.prepare("DELETE FROM frontier WHERE url = ?1")),
           candidates(db.prepare(candidates_sql())),
           cluster_of(db.prepare("SELECT cluster_id FROM articles WHERE id = ?1")),
-          delete_bands(db.prepare("DELETE FROM story_bands WHERE article_id = ?1")),
-          insert_band(db.prepare(
-              "INSERT OR IGNORE INTO story_bands (band_key, article_id) VALUES (?1, ?2)")),
+          delete_lsh(db.prepare(lsh_sql("DELETE FROM story_lsh WHERE key IN (", "", "", ")"))),
+          insert_lsh(
+              db.prepare(lsh_sql("INSERT OR IGNORE INTO story_lsh (key) VALUES ", "(", ")", ""))),
+          signature_of(db.prepare("SELECT signature FROM story_signatures WHERE article_id = ?1")),
+          pruned_signatures(
+              db.prepare("SELECT s.article_id, s.signature FROM story_signatures s "
+                         "JOIN articles a ON a.id = s.article_id WHERE a.first_seen < ?1")),
+          any_frontier(db.prepare("SELECT EXISTS (SELECT 1 FROM frontier)")),
+          any_tombstone(db.prepare("SELECT EXISTS (SELECT 1 FROM tombstones)")),
           upsert_signature(
               db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2) "
                          "ON CONFLICT (article_id) DO UPDATE SET signature = excluded.signature")),
           delete_signature(db.prepare("DELETE FROM story_signatures WHERE article_id = ?1")),
-          unsigned_batch(db.prepare(
-              "SELECT a.id, a.title, a.lead, a.lead_prefix, a.body FROM unsigned_articles u "
-              "JOIN articles a ON a.id = u.article_id ORDER BY u.article_id LIMIT 200")),
+          unsigned_batch(
+              db.prepare("SELECT a.id, a.title, a.lead, a.lead_prefix, a.body, u.recluster "
+                         "FROM unsigned_articles u "
+                         "JOIN articles a ON a.id = u.article_id ORDER BY u.article_id LIMIT 200")),
           mark_signed(db.prepare("DELETE FROM unsigned_articles WHERE article_id = ?1")),
           set_cluster(db.prepare("UPDATE articles SET cluster_id = ?2 WHERE id = ?1")),
           knows_url(db.prepare("SELECT 1 FROM article_urls WHERE url = ?1")),
@@ -563,6 +597,9 @@ struct ArticleStore::Impl {
     std::vector<Candidate> similar(const StoryKey& key, std::int64_t self);
     std::int64_t choose_cluster(const StoryKey& key, std::int64_t self);
     void store_story_key(const StoryKey& key, std::int64_t id, bool replace);
+    void delete_lsh_rows(std::int64_t id, const std::vector<std::int64_t>& buckets);
+    void remove_story_key(std::int64_t id);
+    void begin_batch();
     void sign_unsigned();
     std::optional<std::int64_t> first_id(Statement& query);
     StoredArticle read_row(Statement& rows);
@@ -585,8 +622,12 @@ struct ArticleStore::Impl {
     Statement leave_frontier;
     Statement candidates;
     Statement cluster_of;
-    Statement delete_bands;
-    Statement insert_band;
+    Statement delete_lsh;
+    Statement insert_lsh;
+    Statement signature_of;
+    Statement pruned_signatures;
+    Statement any_frontier;
+    Statement any_tombstone;
     Statement upsert_signature;
     Statement delete_signature;
     Statement unsigned_batch;
@@ -615,6 +656,13 @@ struct ArticleStore::Impl {
     Statement due_rows;
     Statement set_checked;
     Statement url_tombstoned;
+
+    // Per save() transaction (BEGIN IMMEDIATE: no other connection writes meanwhile, and save()
+    // itself adds no tombstone and no frontier entry): the next free article id, and whether
+    // the tombstone and frontier tables have any row at all. Set by begin_batch().
+    std::int64_t next_free_id = 0;
+    bool has_tombstones = true;
+    bool has_frontier = true;
 };
 
 // Runs a bound single-column query; its first row's integer, if any. Resets the statement.
@@ -663,6 +711,9 @@ std::optional<std::int64_t> ArticleStore::Impl::resolve(const Article& article) 
 }
 
 bool ArticleStore::Impl::is_tombstoned(const Article& article) {
+    if (!has_tombstones) {
+        return false;
+    }
     ScopedReset guard(tombstoned);
     auto check = [&](std::string_view kind, const std::string& key) {
         tombstoned.clear_bindings();
@@ -720,11 +771,55 @@ std::int64_t ArticleStore::Impl::choose_cluster(const StoryKey& key, std::int64_
     return first_id(cluster_of).value_or(self);
 }
 
+void ArticleStore::Impl::begin_batch() {
+    {
+        ScopedReset guard(next_id);
+        next_free_id = first_id(next_id).value_or(1);
+    }
+    {
+        ScopedReset guard(any_tombstone);
+        has_tombstones = first_id(any_tombstone).value_or(1) != 0;
+    }
+    ScopedReset guard(any_frontier);
+    has_frontier = first_id(any_frontier).value_or(1) != 0;
+}
+
+// Deletes the story_lsh rows of article `id` in `buckets` (one per band, or none).
+void ArticleStore::Impl::delete_lsh_rows(std::int64_t id,
+                                         const std::vector<std::int64_t>& buckets) {
+    if (buckets.size() != static_cast<std::size_t>(textkey::kBands)) {
+        return;
+    }
+    ScopedReset guard(delete_lsh);
+    for (int i = 0; i < textkey::kBands; ++i) {
+        delete_lsh.bind(i + 1, buckets[static_cast<std::size_t>(i)] | id);
+    }
+    delete_lsh.run();
+}
+
+// Removes the LSH rows of article `id`, recomputed from its stored signature (the signature
+// row itself stays: the caller replaces or deletes it).
+void ArticleStore::Impl::remove_story_key(std::int64_t id) {
+    std::string bytes;
+    {
+        ScopedReset guard(signature_of);
+        signature_of.bind(1, id);
+        if (!signature_of.step()) {
+            return;
+        }
+        const std::vector<std::byte> blob = signature_of.column_blob(0);
+        bytes.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
+    }
+    delete_lsh_rows(id, buckets_of(textkey::from_bytes(bytes)));
+}
+
 void ArticleStore::Impl::store_story_key(const StoryKey& key, std::int64_t id, bool replace) {
+    if (id <= 0 || static_cast<std::uint64_t>(id) > kIdBits) {
+        throw StorageError(
+            storage_message(db.path(), "article id out of the LSH key range", std::to_string(id)));
+    }
     if (replace) {
-        ScopedReset guard(delete_bands);
-        delete_bands.bind(1, id);
-        delete_bands.run();
+        remove_story_key(id);
     }
     if (key.signature.empty) {
         ScopedReset guard(delete_signature);
@@ -739,13 +834,14 @@ void ArticleStore::Impl::store_story_key(const StoryKey& key, std::int64_t id, b
         upsert_signature.bind_blob(2, as_bytes(bytes));
         upsert_signature.run();
     }
-    ScopedReset guard(insert_band);
-    for (const std::int64_t band : key.bands) {
-        insert_band.reset();
-        insert_band.bind(1, band);
-        insert_band.bind(2, id);
-        insert_band.run();
+    if (key.bands.size() != static_cast<std::size_t>(textkey::kBands)) {
+        return;
     }
+    ScopedReset guard(insert_lsh);
+    for (int i = 0; i < textkey::kBands; ++i) {
+        insert_lsh.bind(i + 1, key.bands[static_cast<std::size_t>(i)] | id);
+    }
+    insert_lsh.run();
 }
 
 // Computes the signatures and clusters of rows migrated from schema version 1, oldest first,
@@ -757,7 +853,12 @@ void ArticleStore::Impl::sign_unsigned() {
     }
     for (;;) {
         Transaction tx(db);
-        std::vector<std::pair<std::int64_t, Article>> batch;
+        struct Unsigned {
+            std::int64_t id = 0;
+            Article article;
+            bool recluster = true;
+        };
+        std::vector<Unsigned> batch;
         {
             ScopedReset guard(unsigned_batch);
             while (unsigned_batch.step()) {
@@ -771,17 +872,22 @@ void ArticleStore::Impl::sign_unsigned() {
                     throw StorageError(storage_message(
                         db.path(), std::string("corrupt JSON column: ") + e.what(), "sign"));
                 }
-                batch.emplace_back(unsigned_batch.column_int64(0), std::move(article));
+                batch.push_back(Unsigned{.id = unsigned_batch.column_int64(0),
+                                         .article = std::move(article),
+                                         .recluster = unsigned_batch.column_int64(5) != 0});
             }
         }
         if (batch.empty()) {
             return;  // tx rolls back an empty transaction
         }
-        for (const auto& [id, article] : batch) {
-            const StoryKey key = story_key(article);
-            const std::int64_t cluster = choose_cluster(key, id);
+        for (const Unsigned& row : batch) {
+            const std::int64_t id = row.id;
+            const StoryKey key = story_key(row.article);
             store_story_key(key, id, true);
-            {
+            if (row.recluster) {
+                // Rows migrated from version 1 have no cluster yet. Re-signed rows (version 4)
+                // keep theirs: clusters are kept as assigned.
+                const std::int64_t cluster = choose_cluster(key, id);
                 ScopedReset guard(set_cluster);
                 set_cluster.bind(1, id);
                 set_cluster.bind(2, cluster);
@@ -823,11 +929,7 @@ SaveResult ArticleStore::Impl::save_one(const Article& article, std::int64_t now
     };
 
     if (!found.has_value()) {
-        std::int64_t id = 0;
-        {
-            ScopedReset guard(next_id);
-            id = first_id(next_id).value_or(1);
-        }
+        const std::int64_t id = next_free_id++;
         const StoryKey key = story_key(article);
         const std::int64_t cluster = choose_cluster(key, id);
         {
@@ -905,9 +1007,11 @@ void ArticleStore::Impl::add_urls(const Article& article, std::int64_t id, std::
             insert_url.bind(3, now);
             insert_url.run();
         }
-        ScopedReset guard(leave_frontier);
-        leave_frontier.bind(1, url);
-        leave_frontier.run();
+        if (has_frontier) {
+            ScopedReset guard(leave_frontier);
+            leave_frontier.bind(1, url);
+            leave_frontier.run();
+        }
     };
     add(article.canonical_url);
     for (const std::string& url : article.urls) {
@@ -981,6 +1085,7 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<Article>& articles,
     std::vector<SaveResult> results;
     results.reserve(articles.size());
     Transaction tx(impl_->db);
+    impl_->begin_batch();
     const std::int64_t seconds = to_unix(now);
     for (const Article& article : articles) {
         results.push_back(impl_->save_one(article, seconds));
@@ -1306,8 +1411,25 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
     run("DELETE FROM frontier WHERE url IN (SELECT u.url FROM article_urls u "
         "JOIN articles a ON a.id = u.article_id WHERE a.first_seen < ?1)",
         articles_cut);
-    // Foreign keys cascade to article_urls, article_revisions, story_signatures, story_bands
-    // and unsigned_articles; the articles_fts_delete trigger removes the index entries.
+    // story_lsh has no foreign key: the LSH rows of the pruned articles go first, recomputed
+    // from their signatures.
+    std::vector<std::pair<std::int64_t, std::string>> signed_rows;
+    {
+        Statement& rows = impl_->pruned_signatures;
+        ScopedReset guard(rows);
+        rows.bind(1, articles_cut);
+        while (rows.step()) {
+            const std::vector<std::byte> blob = rows.column_blob(1);
+            signed_rows.emplace_back(
+                rows.column_int64(0),
+                std::string(reinterpret_cast<const char*>(blob.data()), blob.size()));
+        }
+    }
+    for (const auto& [id, bytes] : signed_rows) {
+        impl_->delete_lsh_rows(id, buckets_of(textkey::from_bytes(bytes)));
+    }
+    // Foreign keys cascade to article_urls, article_revisions, story_signatures and
+    // unsigned_articles; the articles_fts_delete trigger removes the index entries.
     result.articles = run("DELETE FROM articles WHERE first_seen < ?1", articles_cut);
     result.raw_pages = run("DELETE FROM raw_pages WHERE fetched_at < ?1", to_unix(raw_before));
     result.fetch_states = run("DELETE FROM fetch_states WHERE fetched_at < ?1", articles_cut);

@@ -260,13 +260,55 @@ TEST(TextkeyBytes, StoresAnEmptySignatureAsNoBytesAndRejectsOtherSizes) {
 
 TEST(TextkeyBytes, KeepsThePersistedSignatureOfAKnownTextStable) {
     // Signatures are stored: a change of hash family, shingle size or normalisation must come
-    // with a migration. This pins the first values for one fixed text.
+    // with a new kSignatureVersion and a migration. This pins the first values of version 2
+    // (one-permutation hashing) for one fixed text.
+    EXPECT_EQ(kSignatureVersion, 2);
     Article a;
     a.title = "Bắc Bộ rét đậm";
     a.body = {"Nhiệt độ thấp nhất phổ biến từ 10 đến 13 độ C, vùng núi có nơi dưới 4 độ C."};
     const Signature s = signature(a);
     const std::vector<std::uint32_t> first(s.values.begin(), s.values.begin() + 4);
-    EXPECT_EQ(first, (std::vector<std::uint32_t>{10469576, 3912114, 15279203, 4837226}));
+    EXPECT_EQ(first, (std::vector<std::uint32_t>{898709867, 3499109754, 680008635, 2616525517}));
+}
+
+TEST(TextkeySignature, FillsEveryBinOfAOneShingleTextWithThatShingle) {
+    // One shingle lands in one of the 128 bins; densification copies it into all the others,
+    // so two texts of one (different) shingle each share no value.
+    Article one;
+    one.body = {"rét đậm rét hại"};
+    Article other;
+    other.body = {"mưa lớn kéo dài"};
+    const Signature a = signature(one);
+    const Signature b = signature(other);
+    ASSERT_FALSE(a.empty);
+    EXPECT_TRUE(std::all_of(a.values.begin(), a.values.end(),
+                            [&](std::uint32_t v) { return v == a.values[0]; }));
+    EXPECT_EQ(similarity(a, a), 1.0);
+    EXPECT_EQ(similarity(a, b), 0.0);
+}
+
+TEST(TextkeySignature, EstimatesTheShareOfCommonShinglesOfLongTexts) {
+    // Two texts of 400 distinct shingles each (no number) sharing the first 200: Jaccard 1/3.
+    // The estimate over 128 bins has a standard deviation near 0.04.
+    std::vector<std::string> words;
+    for (int i = 0; i < 603; ++i) {
+        words.push_back("t" + std::string(1, static_cast<char>('a' + i % 26)) +
+                        std::string(1, static_cast<char>('a' + (i / 26) % 26)));
+    }
+    auto text = [&](int from, int count) {
+        std::string out;
+        for (int i = from; i < from + count + 3; ++i) {
+            out += words[static_cast<std::size_t>(i)] + " ";
+        }
+        return out;
+    };
+    Article left;
+    left.body = {text(0, 400)};
+    Article right;
+    right.body = {text(0, 200), text(400, 200)};  // two paragraphs: no shingle spans them
+    const double s = similarity(signature(left), signature(right));
+    EXPECT_GT(s, 0.20);
+    EXPECT_LT(s, 0.47);
 }
 
 }  // namespace

@@ -137,8 +137,11 @@ std::int64_t insert_v2(Database& db, const Article& a, std::int64_t first_seen,
     update.bind(6, cluster == 0 ? id : cluster);
     update.run();
     db.exec("DELETE FROM unsigned_articles WHERE article_id = " + std::to_string(id));
+    // Versions 2 and 3 stored signatures of textkey format 1, which this program no longer
+    // computes: a stand-in of the same size that matches no current signature, so only a
+    // recomputed signature can find the story after the migration to version 4.
     const textkey::Signature signature = textkey::signature(a);
-    const std::string bytes = textkey::to_bytes(signature);
+    const std::string bytes(static_cast<std::size_t>(textkey::kSignatureSize) * 4, '\x2a');
     Statement sign =
         db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2)");
     sign.bind(1, id);
@@ -164,9 +167,9 @@ void expect_consistent(const std::string& path) {
     EXPECT_EQ(check.query_int("SELECT count(*) FROM unsigned_articles"), 0);
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsThree) {
-    ASSERT_EQ(latest_version(), 3);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 3);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsFour) {
+    ASSERT_EQ(latest_version(), 4);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 4);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -183,7 +186,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 3);
+    EXPECT_EQ(store.schema_version(), 4);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -243,12 +246,13 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
     keyed.html = "<p>Toàn tỉnh hiện có hơn 370 nghìn ha rừng.</p>";
     Article wire = wire_copy(0);
     std::int64_t wire_id = 0;
+    const std::int64_t keyed_cluster = 4711;  // as a version 2 program may have assigned it
     {
         Database db(path);
         configure_connection(db);
         ASSERT_EQ(apply_migrations(db, migrations().first(2)), 2);
         wire_id = insert_v2(db, wire, 100, 0);
-        const std::int64_t keyed_id = insert_v2(db, keyed, 200, 0);
+        const std::int64_t keyed_id = insert_v2(db, keyed, 200, keyed_cluster);
         db.exec(
             "INSERT INTO article_revisions (article_id, replaced, id_key, title, author, "
             "published, modified, lead, lead_prefix, section, body, images, videos, html) "
@@ -259,7 +263,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 3);
+    EXPECT_EQ(store.schema_version(), 4);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -277,7 +281,9 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
     moved.urls = {moved.canonical_url};
     EXPECT_EQ(store.save({moved}, at(300))[0], SaveResult::unchanged);
     EXPECT_EQ(store.list(std::nullopt, 0).size(), 2U);
-    // The stored bands of version 2 find the story: a copy joins its cluster.
+    // Signatures recomputed by the migration to version 4 find the story: a copy joins its
+    // cluster. Clusters are kept as they were.
+    EXPECT_EQ(store.find(keyed.canonical_url)->cluster, keyed_cluster);
     EXPECT_EQ(store.save({wire_copy(1)}, at(400))[0], SaveResult::inserted);
     EXPECT_EQ(store.find(wire_copy(1).canonical_url)->cluster, wire_id);
     EXPECT_EQ(store.near_duplicates(wire_copy(2), 0).size(), 2U);

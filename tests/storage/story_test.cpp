@@ -8,6 +8,8 @@
 #include "core/textkey.h"
 #include "storage/article_store.h"
 #include "storage/sample_articles.h"
+#include "storage/sqlite.h"
+#include "storage/temp_dir.h"
 
 namespace baofeed::storage {
 namespace {
@@ -15,6 +17,7 @@ namespace {
 using testing::at;
 using testing::forest_fire_story;
 using testing::make_article;
+using testing::TempDir;
 using testing::wire_copy;
 
 std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored) {
@@ -136,6 +139,34 @@ TEST(NearDuplicates, FindsTheOtherCopiesMostSimilarFirstButNotTheArticleItself) 
     Article fourth = wire_copy(1);
     fourth.canonical_url = "https://baolangson.vn/rung-go-lon.html";
     EXPECT_EQ(store.near_duplicates(fourth, 0).size(), 3U);
+}
+
+TEST(NearDuplicates, AnUpdatedArticleIsFoundByItsNewTextOnlyAndKeepsOneIndexRowPerBand) {
+    TempDir dir;
+    const std::string path = dir.file("lsh.db");
+    ArticleStore store(path);
+    Article article = forest_fire_story();
+    store.save({article}, at(1));
+    Article other_text = article;
+    other_text.canonical_url = "https://baobackan.vn/lookup.html";
+    EXPECT_EQ(store.near_duplicates(other_text, 0).size(), 1U);
+
+    // Rewritten into the wire story: the old LSH rows go, the new ones come.
+    Article rewritten = wire_copy(0);
+    rewritten.canonical_url = article.canonical_url;
+    rewritten.urls = article.urls;
+    rewritten.site = article.site;
+    EXPECT_EQ(store.save({rewritten}, at(2))[0], SaveResult::updated);
+    EXPECT_TRUE(store.near_duplicates(other_text, 0).empty());
+    Article wire_lookup = wire_copy(1);
+    EXPECT_EQ(store.near_duplicates(wire_lookup, 0),
+              std::vector<std::string>{article.canonical_url});
+
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), textkey::kBands);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh WHERE (key & 4294967295) <> "
+                              "(SELECT id FROM articles)"),
+              0);
 }
 
 TEST(Search, MatchesWithoutDiacriticsIncludingDWithStroke) {

@@ -21,8 +21,8 @@ struct CrawlPolicy {
     long max_connections_per_host = 2;
     // Minimum time between two requests to one host; robots.txt Crawl-delay raises it.
     std::chrono::milliseconds request_interval{500};
-    std::size_t max_new_articles = 100;  // per run; the rest stays in the frontier
-    int retries = 3;                     // for 5xx, 429, timeouts, resets
+    std::size_t max_new_articles = 100;            // per run; the rest stays in the frontier
+    int retries = 3;                               // for 5xx, 429, timeouts, resets
     std::chrono::milliseconds retry_backoff{500};  // first wait; doubles per retry, with jitter
     int error_budget = 8;  // consecutive failed requests to a host before the run gives up on it
     // Articles first seen less than revisit_window ago are fetched again (conditionally) when

@@ -1,11 +1,11 @@
 // The whole crawl (real CurlFetcher, real SQLite file) against a loopback server that misbehaves
 // the ways real newspaper servers do: every case ends in its documented outcome.
-#include <curl/curl.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+
+#include <curl/curl.h>
+#include <gtest/gtest.h>
 
 #include "app/pipeline.h"
 #include "config/config.h"
@@ -105,22 +105,24 @@ TEST_F(CrawlFaultsTest, EveryMisbehaviourEndsInItsDocumentedOutcome) {
     // A 500, then the page: retried.
     server_.route_sequence("/a/1.html", {HttpReply{.status = 500}, html(page("Một", "Đoạn 1."))});
     // 429 with Retry-After: 1, then the page: waited for.
-    server_.route_sequence("/a/2.html", {HttpReply{.status = 429, .headers = {{"Retry-After", "1"}}},
-                                         html(page("Hai", "Đoạn 2."))});
+    server_.route_sequence("/a/2.html",
+                           {HttpReply{.status = 429, .headers = {{"Retry-After", "1"}}},
+                            html(page("Hai", "Đoạn 2."))});
     // A body cut short (Content-Length promises more), then the page: retried.
     std::string full = page("Ba", "Đoạn 3.");
-    server_.route_sequence(
-        "/a/3.html",
-        {HttpReply{.headers = {{"Content-Type", "text/html; charset=utf-8"}},
-                   .body = full,
-                   .close_after_bytes = full.size() / 3},
-         html(full)});
+    server_.route_sequence("/a/3.html",
+                           {HttpReply{.headers = {{"Content-Type", "text/html; charset=utf-8"}},
+                                      .body = full,
+                                      .close_after_bytes = full.size() / 3},
+                            html(full)});
     // A charset label that lies: the bytes are UTF-8.
-    server_.route("/a/4.html", HttpReply{.headers = {{"Content-Type", "text/html; charset=iso-8859-1"}},
-                                         .body = page("Bốn: Thái Nguyên", "Đoạn bốn, tiếng Việt.")});
+    server_.route("/a/4.html",
+                  HttpReply{.headers = {{"Content-Type", "text/html; charset=iso-8859-1"}},
+                            .body = page("Bốn: Thái Nguyên", "Đoạn bốn, tiếng Việt.")});
     // Endless chunked body: abandoned at max_page_bytes.
-    server_.route("/a/5.html", HttpReply{.body = std::string(1 << 20, 'x'), .chunked = true,
-                                         .chunk_size = 4096});
+    server_.route(
+        "/a/5.html",
+        HttpReply{.body = std::string(1 << 20, 'x'), .chunked = true, .chunk_size = 4096});
     // A redirect loop.
     server_.route("/a/6.html", HttpReply{.status = 301, .headers = {{"Location", "/a/6b.html"}}});
     server_.route("/a/6b.html", HttpReply{.status = 301, .headers = {{"Location", "/a/6.html"}}});
@@ -156,9 +158,8 @@ TEST_F(CrawlFaultsTest, EveryMisbehaviourEndsInItsDocumentedOutcome) {
     }
     ASSERT_EQ(second_page.size(), 2u);
     EXPECT_GE(second_page[1] - second_page[0], 950ms) << "Retry-After: 1 not honoured";
-    auto robots_first = std::find_if(log.begin(), log.end(), [](const auto& r) {
-        return r.path != "/robots.txt";
-    });
+    auto robots_first =
+        std::find_if(log.begin(), log.end(), [](const auto& r) { return r.path != "/robots.txt"; });
     ASSERT_NE(log.begin(), log.end());
     EXPECT_EQ(log.front().path, "/robots.txt");
     EXPECT_NE(robots_first, log.begin());

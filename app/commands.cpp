@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/article_json.h"
 #include "app/pipeline.h"
 #include "app/run_lock.h"
 #include "config/config.h"
@@ -82,47 +83,21 @@ void log_report(const RunReport& report) {
     spdlog::info("feeds: {} written, {} unchanged", report.feeds_written, report.feeds_unchanged);
 }
 
-nlohmann::json optional_time(const std::optional<Timestamp>& t) {
-    if (!t) {
-        return nullptr;
-    }
-    return dates::format_iso8601_vn(*t);
-}
-
 nlohmann::json to_json(const storage::StoredArticle& stored) {
     const Article& a = stored.article;
-    nlohmann::json images = nlohmann::json::array();
-    for (const auto& i : a.images) {
-        images.push_back({{"src", i.src}, {"caption", i.caption}});
-    }
-    nlohmann::json videos = nlohmann::json::array();
-    for (const auto& v : a.videos) {
-        videos.push_back({{"src", v.src}, {"poster", v.poster}, {"caption", v.caption}});
-    }
-    return {
-        {"canonical_url", a.canonical_url},
-        {"urls", a.urls},
-        {"site", a.site},
-        {"title", a.title},
-        {"author", a.author.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.author)},
-        {"published", optional_time(a.published)},
-        {"modified", optional_time(a.modified)},
-        {"lead", a.lead},
-        {"lead_prefix", a.lead_prefix},
-        {"section", a.section},
-        {"body", a.body},
-        {"images", images},
-        {"videos", videos},
-        {"html", a.html},
-        {"id_key", a.id_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.id_key)},
-        {"aliases", nlohmann::json(std::vector<std::string>(
-                        a.urls.begin() + (a.urls.empty() ? 0 : 1), a.urls.end()))},
-        {"revisions", stored.revisions},
-        {"cluster", stored.cluster},
-        {"first_seen", dates::format_iso8601_vn(stored.first_seen)},
-        {"updated", dates::format_iso8601_vn(stored.updated)},
-        {"checked", dates::format_iso8601_vn(stored.checked)},
-    };
+    nlohmann::json out = article_fields_json(a);
+    out["canonical_url"] = a.canonical_url;
+    out["urls"] = a.urls;
+    out["aliases"] =
+        std::vector<std::string>(a.urls.begin() + (a.urls.empty() ? 0 : 1), a.urls.end());
+    out["site"] = a.site;
+    out["id_key"] = a.id_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.id_key);
+    out["revisions"] = stored.revisions;
+    out["cluster"] = stored.cluster;
+    out["first_seen"] = dates::format_iso8601_vn(stored.first_seen);
+    out["updated"] = dates::format_iso8601_vn(stored.updated);
+    out["checked"] = dates::format_iso8601_vn(stored.checked);
+    return out;
 }
 
 bool has_site(const config::Config& config, const std::string& name) {

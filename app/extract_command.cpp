@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/article_json.h"
 #include "app/commands.h"
 #include "config/config.h"
 #include "core/charset.h"
@@ -69,31 +70,10 @@ std::string plain_text(const Article& a) {
 }
 
 nlohmann::json to_json(const parsers::Extraction& e, const std::string& url) {
-    const Article& a = e.article;
-    nlohmann::json images = nlohmann::json::array();
-    for (const Image& i : a.images) {
-        images.push_back({{"src", i.src}, {"caption", i.caption}});
-    }
-    nlohmann::json videos = nlohmann::json::array();
-    for (const Video& v : a.videos) {
-        videos.push_back({{"src", v.src}, {"poster", v.poster}, {"caption", v.caption}});
-    }
-    const auto when = [](const std::optional<Timestamp>& t) {
-        return t ? nlohmann::json(dates::format_iso8601_vn(*t)) : nlohmann::json(nullptr);
-    };
-    return {{"canonical_url", e.declared_canonical.empty() ? url : e.declared_canonical},
-            {"title", a.title},
-            {"author", a.author.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.author)},
-            {"published", when(a.published)},
-            {"modified", when(a.modified)},
-            {"section", a.section},
-            {"lead", a.lead},
-            {"lead_prefix", a.lead_prefix},
-            {"body", a.body},
-            {"images", images},
-            {"videos", videos},
-            {"html", a.html},
-            {"generic", e.generic}};
+    nlohmann::json out = article_fields_json(e.article);
+    out["canonical_url"] = e.declared_canonical.empty() ? url : e.declared_canonical;
+    out["generic"] = e.generic;
+    return out;
 }
 
 // The rules of --site in --config; empty rules (the generic extractor) without --site.

@@ -36,15 +36,7 @@ class Iconv {
     iconv_t cd_;
 };
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
+using text::ascii_lower;
 
 std::string ascii_upper(std::string_view s) {
     std::string out(s);

@@ -18,6 +18,9 @@ std::string collapse_whitespace(std::string_view s);
 // nfc + collapse_whitespace: the form of every stored text field.
 std::string clean(std::string_view s);
 
+// A-Z -> a-z, every other byte unchanged (for protocol tokens: tags, labels, schemes, hosts).
+std::string ascii_lower(std::string_view s);
+
 // True when s has no character other than white space.
 bool is_blank(std::string_view s);
 

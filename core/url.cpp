@@ -11,6 +11,8 @@
 #include <curl/curl.h>
 #include <utf8proc.h>
 
+#include "core/text.h"
+
 namespace baofeed::url {
 namespace {
 
@@ -38,11 +40,7 @@ char ascii_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return ascii_lower(c); });
-    return out;
-}
+using text::ascii_lower;
 
 bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');

@@ -415,13 +415,7 @@ std::optional<Timestamp> element_time(const GumboNode* n) {
 }
 
 // Lower-case ASCII copy (Vietnamese letters outside ASCII are left as they are).
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
+using text::ascii_lower;
 
 // Whether a word of the class or id attribute (lower-case, split at anything not
 // alphanumeric) is in `set`. Called on every element of a page: no allocation.

@@ -195,15 +195,7 @@ FeedItem read_item(const xmlNode* item, bool atom, std::string_view base_url) {
     return out;
 }
 
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
+using text::ascii_lower;
 
 // Is `token` one of the white-space separated words of `list`?
 bool has_token(std::string_view list, std::string_view token) {

@@ -11,6 +11,7 @@
 
 #include "core/dates.h"
 #include "core/selector.h"
+#include "support/iconv_encode.h"
 
 namespace baofeed::parsers {
 namespace {
@@ -174,24 +175,7 @@ TEST(PageLinks, FindsArticleLinksOnAFixtureListing) {
 
 // --- Feeds whose declared encoding lies ---------------------------------------------------------
 
-// UTF-8 -> `to` with glibc iconv.
-std::string encode(const std::string& utf8, const char* to) {
-    struct Closer {
-        void operator()(void* cd) const { iconv_close(static_cast<iconv_t>(cd)); }
-    };
-    iconv_t raw = iconv_open(to, "UTF-8");
-    EXPECT_NE(raw, reinterpret_cast<iconv_t>(-1)) << to;
-    std::unique_ptr<void, Closer> cd(raw);
-    std::string out(utf8.size() * 4 + 16, '\0');
-    char* in = const_cast<char*>(utf8.data());
-    std::size_t in_left = utf8.size();
-    char* o = out.data();
-    std::size_t o_left = out.size();
-    EXPECT_NE(iconv(raw, &in, &in_left, &o, &o_left), static_cast<std::size_t>(-1)) << to;
-    iconv(raw, nullptr, nullptr, &o, &o_left);
-    out.resize(out.size() - o_left);
-    return out;
-}
+using baofeed::testing::encode;
 
 const std::string kTitle = "Thái Nguyên: rét đậm, thuỷ văn sông Cầu";
 const std::string kFeedItems = "<rss version=\"2.0\"><channel><title>BNews</title><item><title>" +

@@ -21,6 +21,24 @@ std::string clean(std::string_view s);
 // A-Z -> a-z, every other byte unchanged (for protocol tokens: tags, labels, schemes, hosts).
 std::string ascii_lower(std::string_view s);
 
+// Equal but for ASCII case (header names, tag names, charset labels). Inline: parsers call it
+// on every tag.
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        char y = b[i];
+        x = x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x;
+        y = y >= 'A' && y <= 'Z' ? static_cast<char>(y - 'A' + 'a') : y;
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // True when s has no character other than white space.
 bool is_blank(std::string_view s);
 

@@ -48,6 +48,7 @@
 #include <curl/curl.h>
 
 #include "core/dates.h"
+#include "core/text.h"
 #include "core/url.h"
 #include "crawler/curl_handles.h"
 
@@ -97,24 +98,8 @@ std::string_view trim(std::string_view s) {
     return s.substr(first, last - first + 1);
 }
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && text::ascii_iequals(s.substr(0, prefix.size()), prefix);
 }
 
 bool is_redirect_status(long status) {
@@ -365,15 +350,15 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
         }
         const std::string_view name = trim(line.substr(0, colon));
         const std::string_view value = trim(line.substr(colon + 1));
-        if (iequals(name, "etag")) {
+        if (text::ascii_iequals(name, "etag")) {
             response.etag = value;
-        } else if (iequals(name, "last-modified")) {
+        } else if (text::ascii_iequals(name, "last-modified")) {
             response.last_modified = value;
-        } else if (iequals(name, "location")) {
+        } else if (text::ascii_iequals(name, "location")) {
             job->location = value;
-        } else if (iequals(name, "retry-after")) {
+        } else if (text::ascii_iequals(name, "retry-after")) {
             job->retry_after = value;
-        } else if (iequals(name, "content-length") && job->hop_status >= 200 &&
+        } else if (text::ascii_iequals(name, "content-length") && job->hop_status >= 200 &&
                    job->hop_status < 300) {
             // One allocation for the body instead of a chain of regrowths (and copies) as it
             // arrives; never more than the cap, whatever the header claims.
@@ -513,18 +498,12 @@ void check_policy(const HostPolicy& policy) {
     }
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-    return out;
-}
-
 bool in_domain(std::string_view host, std::string_view domain) {
     if (host.size() == domain.size()) {
-        return iequals(host, domain);
+        return text::ascii_iequals(host, domain);
     }
     return host.size() > domain.size() && host[host.size() - domain.size() - 1] == '.' &&
-           iequals(host.substr(host.size() - domain.size()), domain);
+           text::ascii_iequals(host.substr(host.size() - domain.size()), domain);
 }
 
 }  // namespace
@@ -662,7 +641,7 @@ std::shared_ptr<void> CurlFetcher::Impl::hold() {
 
 void CurlFetcher::Impl::set_host_policy(const std::string& host, const HostPolicy& policy) {
     check_policy(policy);
-    const std::string name = lower(host);
+    const std::string name = text::ascii_lower(host);
     const auto found = hosts_.find(name);
     if (found == hosts_.end()) {
         hosts_.emplace(name, std::make_unique<Host>(io_, name, policy));

@@ -9,25 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
+
 namespace baofeed::parsers {
 namespace {
 
-// ASCII lower case without the locale lookup of std::tolower (this runs on every tag).
-char ascii_lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+using text::ascii_iequals;
 
 // Elements that never get a closing tag, so they do not deepen the tree.
 bool is_void_tag(std::string_view name) {

@@ -1,14 +1,21 @@
 #include "core/textkey.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
 
 #include <utf8proc.h>
+// Inlined: a word hash per syllable is on the hot path (same XXH3 as the library's).
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/text.h"
 
@@ -111,37 +118,6 @@ void append_code_point(std::string& out, char32_t cp) {
         out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
         out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
     }
-}
-
-// Decodes one code point below U+10000 from 1-3 bytes of well-formed UTF-8 (no overlong form,
-// no surrogate) into `cp`; returns the bytes used, or 0 for anything else (4-byte sequences and
-// invalid bytes: the caller falls back to utf8proc). Inline: the fast path of normalize_into
-// runs it for every character of every article.
-std::size_t decode_bmp(const unsigned char* p, std::size_t left, char32_t& cp) {
-    const unsigned char b0 = p[0];
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    if (b0 >= 0xC2 && b0 < 0xE0) {
-        if (left < 2 || (p[1] & 0xC0U) != 0x80) {
-            return 0;
-        }
-        cp = (static_cast<char32_t>(b0 & 0x1FU) << 6U) | (p[1] & 0x3FU);
-        return 2;
-    }
-    if (b0 >= 0xE0 && b0 < 0xF0) {
-        if (left < 3 || (p[1] & 0xC0U) != 0x80 || (p[2] & 0xC0U) != 0x80) {
-            return 0;
-        }
-        cp = (static_cast<char32_t>(b0 & 0x0FU) << 12U) |
-             (static_cast<char32_t>(p[1] & 0x3FU) << 6U) | (p[2] & 0x3FU);
-        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return 0;
-        }
-        return 3;
-    }
-    return 0;
 }
 
 bool is_word_code_point(utf8proc_int32_t cp) {
@@ -330,47 +306,10 @@ const std::array<Folded, kTableSize>& fold_table() {
     return table;
 }
 
-// normalize() into `out` (cleared first); kPartBreak characters of `s` survive as part breaks.
-void normalize_into(std::string_view s, std::string& out) {
-    out.clear();
-    const std::array<Folded, kTableSize>& table = fold_table();
-    {
-        WordWriter writer(out);
-        const auto* p = bytes_of(s);
-        auto left = static_cast<utf8proc_ssize_t>(s.size());
-        bool fast = true;
-        while (left > 0) {
-            char32_t cp32 = 0;
-            const std::size_t n = decode_bmp(p, static_cast<std::size_t>(left), cp32);
-            if (n == 0) {
-                fast = false;  // invalid UTF-8 or beyond U+FFFF: the slow path
-                break;
-            }
-            const auto cp = static_cast<utf8proc_int32_t>(cp32);
-            if (cp == 0xFEFF) {
-                // BOM / zero width no-break space: ignorable
-            } else if (static_cast<char32_t>(cp) >= kTableSize ||
-                       table[static_cast<std::size_t>(cp)].kind == Kind::kSlow) {
-                fast = false;
-                break;
-            } else {
-                const Folded& f = table[static_cast<std::size_t>(cp)];
-                if (f.kind == Kind::kWord) {
-                    writer.feed_word(f.cp);
-                } else if (cp == kPartBreak) {
-                    writer.feed(static_cast<utf8proc_int32_t>(f.cp));
-                } else if (f.kind == Kind::kSeparator) {
-                    writer.feed(' ');
-                }
-            }
-            p += n;
-            left -= static_cast<utf8proc_ssize_t>(n);
-        }
-        if (fast) {
-            writer.finish();
-            return;
-        }
-    }
+// The general path of normalize(): utf8proc_map (repair, NFC, case folding, ignorables) over the
+// whole text, then WordWriter. Into `out` (cleared first); kPartBreak characters of `s` survive
+// as part breaks.
+void normalize_slow(std::string_view s, std::string& out) {
     out.clear();
     WordWriter writer(out);
     std::size_t length = 0;
@@ -390,22 +329,200 @@ void normalize_into(std::string_view s, std::string& out) {
     writer.finish();
 }
 
-// ---- signature ----------------------------------------------------------------------------
+// ---- fast path ----------------------------------------------------------------------------
+//
+// A text is "fast" when it is well-formed UTF-8 of code points below kTableSize (plus U+FEFF)
+// whose fold_table() kind is not kSlow: then every code point folds on its own and the words
+// are the same as normalize_slow() gives (fold_table() is built with the same utf8proc_map
+// call). Whether the fast path or the slow path handles a text is decided for the whole text
+// (for signature(): for the lead and body together), exactly as before the fast path was
+// streamed, so the result never depends on which path ran.
 
-// Working buffers of signature(), reused by every call on the thread: no allocation per shingle
-// and, after warm-up, none per article except utf8proc's output buffer.
-struct Scratch {
-    std::string joined;
-    std::string normalized;
-    std::vector<std::uint64_t> words;  // word hashes of one part
-    std::vector<unsigned char> digit;  // per word: 1 when it contains an ASCII digit
+// fold_table() in the form scan_fast() consumes: the folded code point of a word character
+// pre-encoded, and its tone class for the tone-placement rule.
+struct FastEntry {
+    char32_t cp = 0;           // kWord: the folded code point (Ð, ð -> đ); kSeparator: the input
+    Kind kind = Kind::kSlow;   // as in fold_table()
+    unsigned char length = 0;  // kWord: UTF-8 bytes of cp
+    bool digit = false;        // kWord: cp is an ASCII digit
+    signed char tone = -1;     // kWord: index in kTonedA/E/Y when cp is in one of them, else -1
+    char tone_base = 0;        // 'a', 'e' or 'y' for those (the unaccented letter), else 0
+    std::array<char, 4> utf8{};
 };
 
-void append_part(std::string& joined, std::string_view part) {
-    // A stray part break inside a field would only split a shingle; keep the text as it is.
-    joined.append(part);
-    joined.push_back(kPartBreak);
+std::size_t encode(char32_t cp, char* out) {
+    std::string s;
+    append_code_point(s, cp);
+    std::copy(s.begin(), s.end(), out);
+    return s.size();
 }
+
+std::array<FastEntry, kTableSize> make_fast_table() {
+    const std::array<Folded, kTableSize>& fold = fold_table();
+    std::array<FastEntry, kTableSize> table{};
+    for (char32_t cp = 0; cp < kTableSize; ++cp) {
+        const Folded& f = fold[cp];
+        FastEntry& e = table[cp];
+        e.kind = f.kind;
+        e.cp = f.cp;
+        if (f.kind != Kind::kWord) {
+            continue;
+        }
+        e.cp = f.cp == U'ð' ? U'đ' : f.cp;  // as WordWriter::feed_word
+        e.length = static_cast<unsigned char>(encode(e.cp, e.utf8.data()));
+        e.digit = e.cp >= U'0' && e.cp <= U'9';
+        const std::array<std::pair<const std::array<char32_t, 5>*, char>, 3> classes = {
+            {{&kTonedA, 'a'}, {&kTonedE, 'e'}, {&kTonedY, 'y'}}};
+        for (const auto& [toned, base] : classes) {
+            const int tone = tone_of(*toned, e.cp);
+            if (tone >= 0) {
+                e.tone = static_cast<signed char>(tone);
+                e.tone_base = base;
+            }
+        }
+    }
+    return table;
+}
+
+const std::array<FastEntry, kTableSize>& fast_table() {
+    static const std::array<FastEntry, kTableSize> table = make_fast_table();
+    return table;
+}
+
+// Word hash of signature(): XXH3-64 (no seed) of the word's bytes. Words are syllables, nearly
+// always 16 bytes or shorter: those take XXH3's short-input function inlined here (the same
+// function XXH3_64bits dispatches to, so the same value).
+[[gnu::always_inline]] inline std::uint64_t word_hash(const char* bytes, std::size_t size) {
+#if XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
+    if (size <= 16) {
+        return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(bytes), size, XXH3_kSecret, 0);
+    }
+#endif
+    return XXH3_64bits(bytes, size);
+}
+
+// Grows the word buffer of scan_fast() (rarely: words longer than its initial size).
+[[gnu::noinline]] char* grow(std::string& buffer) {
+    buffer.resize(2 * buffer.size());
+    return buffer.data();
+}
+
+// The fast path of normalisation as a stream: decodes `s` once, folds each code point from
+// fast_table(), assembles each word in `buffer` (applying the tone-placement rule of
+// WordWriter::end_word when it ends) and hands it to a sink:
+//   sink.word(const char* bytes, std::size_t size, bool has_ascii_digit) per word, in order;
+//   sink.part_end() at each kPartBreak and at the end of `s`.
+// The words are exactly those normalize_slow() writes for a fast text. Returns false as soon as
+// `s` turns out not to be fast; the sink has then received part of its words and the caller
+// takes the slow path instead. `buffer` is scratch space (any size above 8).
+template <class Sink>
+[[gnu::always_inline]] inline bool scan_fast(std::string_view s, Sink& sink, std::string& buffer) {
+    const FastEntry* const table = fast_table().data();
+    const auto* p = bytes_of(s);
+    const auto* const end = p + s.size();
+    char* word = buffer.data();
+    std::size_t capacity = buffer.size();
+    std::size_t size = 0;             // bytes of the current word
+    bool digit = false;               // it has an ASCII digit
+    const FastEntry* last = nullptr;  // its last code point (nullptr: no word under way)
+    std::size_t last_offset = 0;      // the byte offset of that code point in `word`
+
+    // WordWriter::end_word on the word's last three code points, found in the bytes: the one
+    // before `last` is "o" or "u" exactly when the byte before it is (ASCII bytes are whole
+    // code points), and the one before that "q" exactly when the byte before that is.
+    const auto end_word = [&]() {
+        if (last == nullptr) {
+            return;
+        }
+        if (last->tone >= 0 && last_offset >= 1) {
+            const char prev = word[last_offset - 1];
+            const bool open = last->tone_base == 'y' ? prev == 'u' : prev == 'o';
+            if (open && (last_offset < 2 || word[last_offset - 2] != 'q')) {
+                const auto tone = static_cast<std::size_t>(last->tone);
+                size = last_offset - 1;
+                size += encode(prev == 'o' ? kTonedO[tone] : kTonedU[tone], word + size);
+                word[size++] = last->tone_base;
+            }
+        }
+        sink.word(word, size, digit);
+        size = 0;
+        digit = false;
+        last = nullptr;
+    };
+
+    while (p < end) {
+        char32_t cp = *p;
+        if (cp < 0x80) {
+            ++p;
+        } else if (cp >= 0xC2 && cp < 0xE0) {
+            if (end - p < 2 || (p[1] & 0xC0U) != 0x80) {
+                return false;
+            }
+            cp = ((cp & 0x1FU) << 6U) | (p[1] & 0x3FU);
+            p += 2;
+        } else if (cp >= 0xE0 && cp < 0xF0) {
+            if (end - p < 3 || (p[1] & 0xC0U) != 0x80 || (p[2] & 0xC0U) != 0x80) {
+                return false;
+            }
+            cp = ((cp & 0x0FU) << 12U) | (static_cast<char32_t>(p[1] & 0x3FU) << 6U) |
+                 (p[2] & 0x3FU);
+            p += 3;
+            if (cp >= kTableSize) {
+                if (cp == 0xFEFF) {
+                    continue;  // BOM / zero width no-break space: ignorable
+                }
+                return false;  // beyond the table, or a surrogate
+            }
+            if (cp < 0x800) {
+                return false;  // overlong
+            }
+        } else {
+            return false;  // invalid, or beyond U+FFFF
+        }
+        const FastEntry& e = table[cp];
+        if (e.kind == Kind::kWord) {
+            if (size + 4 > capacity) {
+                word = grow(buffer);
+                capacity = buffer.size();
+            }
+            last = &e;
+            last_offset = size;
+            std::memcpy(word + size, e.utf8.data(), 4);
+            size += e.length;
+            digit = digit || e.digit;
+        } else if (e.kind == Kind::kSeparator) {
+            end_word();
+            if (cp == static_cast<char32_t>(kPartBreak)) {
+                sink.part_end();
+            }
+        } else if (e.kind != Kind::kIgnorable) {
+            return false;
+        }
+    }
+    end_word();
+    sink.part_end();
+    return true;
+}
+
+// scan_fast()'s word buffer, one per thread.
+std::string& word_buffer() {
+    thread_local std::string buffer(256, '\0');
+    return buffer;
+}
+
+// Sink of normalize(): words separated by one space (part breaks are spaces there).
+struct JoinSink {
+    std::string& out;
+    void word(const char* bytes, std::size_t size, bool /*has_digit*/) {
+        if (!out.empty()) {
+            out.push_back(' ');
+        }
+        out.append(bytes, size);
+    }
+    void part_end() {}
+};
+
+// ---- signature ----------------------------------------------------------------------------
 
 // One-permutation hashing (Li, Owen, Zhang 2012): one 64-bit hash per shingle; its top 7 bits
 // choose one of the kSignatureSize bins, its low 32 bits compete for that bin's minimum. Each
@@ -418,14 +535,20 @@ constexpr unsigned kBinShift = 57;
 struct Bins {
     std::array<std::uint32_t, kSignatureSize> values{};
     std::array<std::uint64_t, 2> filled{};  // bit i: bin i received a shingle
+
+    Bins() { values.fill(std::numeric_limits<std::uint32_t>::max()); }
 };
 
-void add_shingle(std::uint64_t shingle, Bins& bins) {
-    const std::uint64_t h = fmix64(shingle ^ kFamily.first);
+// A shingle whose fmix64(shingle ^ kFamily.first) is `h`.
+[[gnu::always_inline]] inline void add_hashed_shingle(std::uint64_t h, Bins& bins) {
     const auto bin = static_cast<std::size_t>(h >> kBinShift);
     const auto v = static_cast<std::uint32_t>(h);
     bins.values[bin] = std::min(bins.values[bin], v);
     bins.filled[bin / 64] |= std::uint64_t{1} << (bin % 64);
+}
+
+[[gnu::always_inline]] inline void add_shingle(std::uint64_t shingle, Bins& bins) {
+    add_hashed_shingle(fmix64(shingle ^ kFamily.first), bins);
 }
 
 bool is_filled(const Bins& bins, std::size_t bin) {
@@ -454,29 +577,332 @@ void densify(Bins& bins) {
     }
 }
 
-// Shingles of one part: every run of kShingleWords consecutive words, or the whole part when it
-// is shorter; one with a digit is added kDigitWeight times (as distinct replicas).
-void add_part_shingles(const Scratch& scratch, Bins& bins) {
-    const std::vector<std::uint64_t>& words = scratch.words;
-    if (words.empty()) {
+constexpr std::uint64_t kChainStep = 0x9E3779B97F4A7C15ULL;    // shingle hash: per-word step
+constexpr std::uint64_t kReplicaStep = 0xD6E8FEB86659FD93ULL;  // replica r adds r times this
+
+// The shingles of one part, from its word hashes and has-digit flags (n >= 1 words): every run
+// of kShingleWords consecutive words, or the whole part when it is shorter; a shingle with a
+// digit is added kDigitWeight times (as distinct replicas).
+void add_part_shingles(const std::uint64_t* words, const unsigned char* digits, std::size_t n,
+                       Bins& bins) {
+    const auto add = [&](std::uint64_t h, bool digit) {
+        const int replicas = digit ? kDigitWeight : 1;
+        for (int r = 0; r < replicas; ++r) {
+            add_shingle(fmix64(h + static_cast<std::uint64_t>(r) * kReplicaStep), bins);
+        }
+    };
+    if (n < kShingleWords) {  // the whole part is the shingle
+        std::uint64_t h = n;
+        bool digit = false;
+        for (std::size_t j = 0; j < n; ++j) {
+            h = fmix64(h ^ words[j]) + kChainStep;
+            digit = digit || digits[j] != 0;
+        }
+        add(h, digit);
         return;
     }
-    const std::size_t width = std::min(words.size(), kShingleWords);
-    std::size_t digits_in_window = 0;
-    for (std::size_t j = 0; j + 1 < width; ++j) {
-        digits_in_window += scratch.digit[j];
+    static_assert(kShingleWords == 4, "unrolled below");
+    for (std::size_t start = 0; start + kShingleWords <= n; ++start) {
+        std::uint64_t h = kShingleWords;
+        h = fmix64(h ^ words[start]) + kChainStep;
+        h = fmix64(h ^ words[start + 1]) + kChainStep;
+        h = fmix64(h ^ words[start + 2]) + kChainStep;
+        h = fmix64(h ^ words[start + 3]) + kChainStep;
+        add(h, (digits[start] | digits[start + 1] | digits[start + 2] | digits[start + 3]) != 0);
     }
-    for (std::size_t start = 0; start + width <= words.size(); ++start) {
-        digits_in_window += scratch.digit[start + width - 1];
-        std::uint64_t h = width;
-        for (std::size_t j = 0; j < width; ++j) {
-            h = fmix64(h ^ words[start + j]) + 0x9E3779B97F4A7C15ULL;
+}
+
+// Sink of signature(): keeps the hash (word_hash()) and digit flag of each word of the part;
+// at the end of the part, its shingles into the bins (add_part_shingles()).
+class ShingleSink {
+  public:
+    // Scratch space, kept between calls (the sizes are the capacity).
+    struct Buffers {
+        std::vector<std::uint64_t> words;
+        std::vector<unsigned char> digits;
+    };
+
+    ShingleSink(Bins& bins, Buffers& buffers) : bins_(bins), buffers_(buffers) {
+        if (buffers_.words.size() < 256) {
+            buffers_.words.resize(256);
+            buffers_.digits.resize(256);
         }
-        const int replicas = digits_in_window > 0 ? kDigitWeight : 1;
-        for (int r = 0; r < replicas; ++r) {
-            add_shingle(fmix64(h + static_cast<std::uint64_t>(r) * 0xD6E8FEB86659FD93ULL), bins);
+        reload();
+    }
+
+    [[gnu::always_inline]] void word(const char* bytes, std::size_t size, bool has_digit) {
+        hashed_word(word_hash(bytes, size), has_digit);
+    }
+
+    // A word given by its word_hash().
+    [[gnu::always_inline]] void hashed_word(std::uint64_t hash, bool has_digit) {
+        if (count_ == capacity_) {
+            grow();
         }
-        digits_in_window -= scratch.digit[start];
+        words_[count_] = hash;
+        digits_[count_] = has_digit ? 1 : 0;
+        ++count_;
+    }
+
+    void part_end() {
+        const std::size_t n = count_;
+        count_ = 0;
+        if (n == 0) {
+            return;
+        }
+        add_part_shingles(words_, digits_, n, bins_);
+    }
+
+  private:
+    void reload() {
+        words_ = buffers_.words.data();
+        digits_ = buffers_.digits.data();
+        capacity_ = buffers_.words.size();
+    }
+
+    [[gnu::noinline]] void grow() {
+        buffers_.words.resize(2 * buffers_.words.size());
+        buffers_.digits.resize(2 * buffers_.digits.size());
+        reload();
+    }
+
+    Bins& bins_;
+    Buffers& buffers_;
+    std::uint64_t* words_ = nullptr;   // word hashes of the part
+    unsigned char* digits_ = nullptr;  // per word: 1 when it has an ASCII digit
+    std::size_t capacity_ = 0;
+    std::size_t count_ = 0;  // words of the part so far
+};
+
+// ---- token cache --------------------------------------------------------------------------
+//
+// signature()'s fast path works on tokens: maximal runs of bytes that are not ASCII separators
+// (a token is ASCII letters and digits and any non-ASCII bytes). An ASCII separator ends a word
+// and cannot be part of a multi-byte sequence, so the words of a text are the words of its
+// tokens, each normalised on its own, and a token's words depend on its bytes only. News text
+// repeats a few thousand syllables, so each thread keeps the result of its recent tokens of up
+// to 16 bytes that give at most one word: the word's hash and digit flag. A token seen before
+// then costs a table probe instead of decoding, folding and hashing.
+
+// Byte classes of the token scanner: 1 for the bytes of tokens, 0 for ASCII separators, from
+// fast_table() (ASCII letters and digits are words, NUL is slow: both stay in tokens, and
+// scan_fast() decides).
+std::array<unsigned char, 256> make_token_bytes() {
+    std::array<unsigned char, 256> bytes{};
+    const std::array<FastEntry, kTableSize>& table = fast_table();
+    for (std::size_t b = 0; b < bytes.size(); ++b) {
+        bytes[b] = b >= 0x80 || table[b].kind != Kind::kSeparator ? 1 : 0;
+    }
+    return bytes;
+}
+
+const std::array<unsigned char, 256>& token_bytes() {
+    static const std::array<unsigned char, 256> bytes = make_token_bytes();
+    return bytes;
+}
+
+// The end of the token going on at `p`: the first ASCII separator at or after `p`, or `end`.
+// With SSE2, sixteen bytes at a time: token bytes are the non-ASCII ones, ASCII letters and
+// digits, and NUL (checked against token_bytes() once).
+const unsigned char* token_end(const unsigned char* p, const unsigned char* end,
+                               const unsigned char* token_byte) {
+#ifdef __SSE2__
+    static const bool simd = [] {
+        const std::array<unsigned char, 256>& bytes = token_bytes();
+        for (int b = 0; b < 256; ++b) {
+            const bool alnum =
+                (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+            if ((bytes[static_cast<std::size_t>(b)] != 0) != (b >= 0x80 || b == 0 || alnum)) {
+                return false;
+            }
+        }
+        return true;
+    }();
+    if (simd) {
+        while (end - p >= 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            // Signed byte compares: shift each range to start at -128.
+            const __m128i letter =
+                _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+                                            _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                               _mm_set1_epi8(-128 + 26));
+            const __m128i digit =
+                _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(static_cast<char>(0x80 - '0'))),
+                               _mm_set1_epi8(-128 + 10));
+            const __m128i nul = _mm_cmpeq_epi8(x, _mm_setzero_si128());
+            // Bytes >= 0x80 have the top bit set: movemask counts them as token bytes too.
+            const __m128i token = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(nul, x));
+            const auto separators = static_cast<unsigned>(~_mm_movemask_epi8(token)) & 0xFFFFU;
+            if (separators != 0) {
+                return p + std::countr_zero(separators);
+            }
+            p += 16;
+        }
+    }
+#endif
+    while (p < end && token_byte[*p] != 0) {
+        ++p;
+    }
+    return p;
+}
+
+constexpr std::size_t kMaxCachedToken = 16;
+
+class TokenCache {
+  public:
+    struct Entry {
+        std::uint64_t low = 0;   // token bytes 0-7, zero-padded (little-endian)
+        std::uint64_t high = 0;  // token bytes 8-15, zero-padded
+        std::uint64_t hash = 0;  // word_hash() of its word
+        std::uint32_t size = 0;  // token bytes; 0: empty slot
+        std::uint8_t words = 0;  // 0 or 1
+        bool digit = false;      // the word has an ASCII digit
+    };
+
+    TokenCache() : slots_(kSlots) {}
+
+    // The key of a token of 1 to kMaxCachedToken bytes at `p`; `readable` bytes may be read.
+    static void key_of(const unsigned char* p, std::size_t size, std::size_t readable,
+                       std::uint64_t& low, std::uint64_t& high) {
+        if (readable >= 16) {  // two unaligned loads, masked to the token
+            std::memcpy(&low, p, 8);
+            std::memcpy(&high, p + 8, 8);
+        } else {
+            std::array<unsigned char, 16> padded{};
+            std::memcpy(padded.data(), p, size);
+            std::memcpy(&low, padded.data(), 8);
+            std::memcpy(&high, padded.data() + 8, 8);
+        }
+        static_assert(std::endian::native == std::endian::little, "byte masks below");
+        if (size < 8) {
+            low &= (std::uint64_t{1} << (8 * size)) - 1;
+            high = 0;
+        } else if (size < 16) {
+            high &= (std::uint64_t{1} << (8 * (size - 8))) - 1;
+        }
+    }
+
+    Entry& slot(std::uint64_t low, std::uint64_t high, std::size_t size) {
+        const std::uint64_t h =
+            (low * 0x9E3779B97F4A7C15ULL) ^ ((high + size) * 0xC2B2AE3D27D4EB4FULL);
+        return slots_[static_cast<std::size_t>(h >> (64 - kSlotBits))];
+    }
+
+  private:
+    static constexpr unsigned kSlotBits = 13;
+    static constexpr std::size_t kSlots = std::size_t{1} << kSlotBits;  // 256 KiB a thread
+    std::vector<Entry> slots_;
+};
+
+// Sink of a token's scan_fast(): forwards the words to signature()'s sink and keeps the last one
+// for the cache.
+struct TokenSink {
+    ShingleSink& out;
+    std::size_t words = 0;
+    std::uint64_t hash = 0;
+    bool digit = false;
+    void word(const char* bytes, std::size_t size, bool has_digit) {
+        hash = word_hash(bytes, size);
+        digit = has_digit;
+        ++words;
+        out.hashed_word(hash, digit);
+    }
+    void part_end() {}
+};
+
+// The fast path of signature() for one text (the lead or a paragraph): its words to `sink` as
+// scan_fast() would give them, through the token cache. Returns false, like scan_fast(), when
+// the text is not fast.
+bool sign_fast(std::string_view s, ShingleSink& sink, TokenCache& cache, std::string& buffer) {
+    const unsigned char* const token_byte = token_bytes().data();
+    const auto* p = bytes_of(s);
+    const auto* const end = p + s.size();
+    while (true) {
+        while (p < end && token_byte[*p] == 0) {
+            if (*p == static_cast<unsigned char>(kPartBreak)) {
+                sink.part_end();
+            }
+            ++p;
+        }
+        if (p == end) {
+            break;
+        }
+        const auto* q = token_end(p + 1, end, token_byte);
+        const auto size = static_cast<std::size_t>(q - p);
+        const std::string_view token(reinterpret_cast<const char*>(p), size);
+        if (size > kMaxCachedToken) {
+            TokenSink words{sink};
+            if (!scan_fast(token, words, buffer)) {
+                return false;
+            }
+        } else {
+            std::uint64_t low = 0;
+            std::uint64_t high = 0;
+            TokenCache::key_of(p, size, static_cast<std::size_t>(end - p), low, high);
+            TokenCache::Entry& e = cache.slot(low, high, size);
+            if (e.size == size && e.low == low && e.high == high) {
+                if (e.words != 0) {
+                    sink.hashed_word(e.hash, e.digit);
+                }
+            } else {
+                TokenSink words{sink};
+                if (!scan_fast(token, words, buffer)) {
+                    return false;
+                }
+                if (words.words <= 1) {
+                    e = {low,
+                         high,
+                         words.hash,
+                         static_cast<std::uint32_t>(size),
+                         static_cast<std::uint8_t>(words.words),
+                         words.digit};
+                }
+            }
+        }
+        p = q;
+    }
+    sink.part_end();
+    return true;
+}
+
+// The story text: the lead without its lead_prefix.
+std::string_view story_lead(const Article& article) {
+    std::string_view lead = article.lead;
+    if (!article.lead_prefix.empty() &&
+        lead.substr(0, article.lead_prefix.size()) == std::string_view(article.lead_prefix)) {
+        lead.remove_prefix(article.lead_prefix.size());
+    }
+    return lead;
+}
+
+// signature()'s slow path: lead and paragraphs joined with part breaks, normalize_slow(), the
+// words of each part to the sink. Working buffers reused by every call on the thread.
+void sign_slow(const Article& article, ShingleSink& sink) {
+    thread_local std::string joined;
+    thread_local std::string normalized;
+    joined.clear();
+    // A stray part break inside a field only splits a shingle; the text is kept as it is.
+    joined.append(story_lead(article));
+    joined.push_back(kPartBreak);
+    for (const std::string& paragraph : article.body) {
+        joined.append(paragraph);
+        joined.push_back(kPartBreak);
+    }
+    normalize_slow(joined, normalized);
+    std::string_view rest = normalized;
+    while (!rest.empty()) {
+        const std::size_t end = std::min(rest.find(kPartBreak), rest.size());
+        std::string_view part = rest.substr(0, end);
+        rest.remove_prefix(std::min(end + 1, rest.size()));
+        while (!part.empty()) {
+            const std::size_t space = std::min(part.find(' '), part.size());
+            const std::string_view word = part.substr(0, space);
+            sink.word(word.data(), word.size(), std::any_of(word.begin(), word.end(), [](char c) {
+                          return c >= '0' && c <= '9';
+                      }));
+            part.remove_prefix(std::min(space + 1, part.size()));
+        }
+        sink.part_end();
     }
 }
 
@@ -490,48 +916,35 @@ void store_le32(std::uint32_t v, char* out) {
 
 std::string normalize(std::string_view text) {
     std::string out;
-    normalize_into(text, out);
+    JoinSink sink{out};
+    if (scan_fast(text, sink, word_buffer())) {
+        return out;
+    }
+    normalize_slow(text, out);
     // Part breaks are an internal device of signature(); in the public form they are spaces.
     std::replace(out.begin(), out.end(), kPartBreak, ' ');
     return out;
 }
 
 Signature signature(const Article& article) {
-    thread_local Scratch scratch;
-    scratch.joined.clear();
     // The title is left out: republishers rewrite headlines (the TTXVN fixture story carries
     // three), and with it the copies of one story score lower than template notices of
     // different days (measured on tests/fixtures/clusters).
-    std::string_view lead = article.lead;
-    if (!article.lead_prefix.empty() &&
-        lead.substr(0, article.lead_prefix.size()) == std::string_view(article.lead_prefix)) {
-        lead.remove_prefix(article.lead_prefix.size());
-    }
-    append_part(scratch.joined, lead);
-    for (const std::string& paragraph : article.body) {
-        append_part(scratch.joined, paragraph);
-    }
-    normalize_into(scratch.joined, scratch.normalized);
-
     Bins bins;
-    bins.values.fill(std::numeric_limits<std::uint32_t>::max());
-    std::string_view rest = scratch.normalized;
-    while (!rest.empty()) {
-        const std::size_t end = std::min(rest.find(kPartBreak), rest.size());
-        std::string_view part = rest.substr(0, end);
-        rest.remove_prefix(std::min(end + 1, rest.size()));
-        scratch.words.clear();
-        scratch.digit.clear();
-        while (!part.empty()) {
-            const std::size_t space = std::min(part.find(' '), part.size());
-            const std::string_view word = part.substr(0, space);
-            scratch.words.push_back(XXH3_64bits(word.data(), word.size()));
-            const bool has_digit =
-                std::any_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; });
-            scratch.digit.push_back(has_digit ? 1 : 0);
-            part.remove_prefix(std::min(space + 1, part.size()));
+    {
+        thread_local ShingleSink::Buffers part;  // per thread: no allocation per article
+        ShingleSink sink(bins, part);
+        std::string& buffer = word_buffer();
+        thread_local TokenCache cache;
+        bool fast = sign_fast(story_lead(article), sink, cache, buffer);
+        for (std::size_t i = 0; fast && i < article.body.size(); ++i) {
+            fast = sign_fast(article.body[i], sink, cache, buffer);
         }
-        add_part_shingles(scratch, bins);
+        if (!fast) {
+            bins = Bins();  // start over on the slow path, for the whole text
+            ShingleSink slow_sink(bins, part);
+            sign_slow(article, slow_sink);
+        }
     }
     Signature s;
     if (bins.filled[0] == 0 && bins.filled[1] == 0) {

@@ -10,13 +10,13 @@ packages=(
   # libraries
   libcurl4-openssl-dev libgumbo-dev libboost-dev libxml2-dev libsqlite3-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libutf8proc-dev
-  libxxhash-dev libgtest-dev nlohmann-json3-dev zlib1g-dev
+  libxxhash-dev libgtest-dev nlohmann-json3-dev zlib1g-dev libzstd-dev
   # run time and tests: TLS roots, feed checkers, the fixture server
   ca-certificates libxml2-utils python3 python3-feedparser
   # fuzzing (libFuzzer needs clang) and the extraction benchmark's reference extractor
   clang-14 libclang-rt-14-dev python3-readability
   # the crawl benchmark's baseline (bench/crawl-bench)
-  python3-scrapy
+  python3-scrapy python3-zstandard
 )
 
 missing=()

@@ -1,14 +1,18 @@
 #include "storage/article_store.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <set>
 #include <span>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
@@ -281,16 +285,20 @@ std::vector<Video> parse_videos(const std::string& text) {
     return videos;
 }
 
-// The story key of an article: its signature and its LSH buckets. A bucket mixes the band
-// number into textkey's key (splitmix64 finaliser), so equal keys of different bands never
-// meet, and keeps the high 32 bits; a story_lsh row is bucket | article id (schema version 4).
-// Persisted: changing the mix or the packing needs a migration.
-struct StoryKey {
-    textkey::Signature signature;
-    std::vector<std::int64_t> bands;  // buckets: the low 32 bits are zero
-};
-
-constexpr std::uint64_t kIdBits = 0xFFFF'FFFFULL;  // the article id part of a story_lsh key
+// LSH keys (schema version 5). A band's hash mixes the band number into textkey's key
+// (splitmix64 finaliser), so equal keys of different bands never meet, and keeps its top 20
+// bits. A story_lsh row is (time bucket << 52) | (band hash << 32) | article id; the time
+// bucket is the story date (published, else first_seen) in weeks since 2000-01-01, clamped to
+// 0 .. 4095. Stories are compared with those of their own week and the two neighbouring ones.
+// Persisted: changing the mix, the packing or the bucket width needs a migration (the version 5
+// migration in schema.cpp does the same arithmetic in SQL).
+constexpr std::uint64_t kIdBits = 0xFFFF'FFFFULL;   // the article id part of a story_lsh key
+constexpr std::int64_t kBucketEpoch = 946'684'800;  // 2000-01-01T00:00:00Z
+constexpr std::int64_t kBucketSeconds = 7 * 86'400;
+constexpr std::uint32_t kMaxBucket = 4095;
+constexpr unsigned kBucketShift = 52;
+constexpr unsigned kBandShift = 32;
+constexpr std::size_t kWindow = 3;  // buckets compared: the story's and its two neighbours
 
 std::int64_t mix_band(std::size_t band, std::int64_t key) {
     std::uint64_t x = std::bit_cast<std::uint64_t>(key) ^
@@ -301,23 +309,49 @@ std::int64_t mix_band(std::size_t band, std::int64_t key) {
     return std::bit_cast<std::int64_t>(x);
 }
 
-std::vector<std::int64_t> buckets_of(const textkey::Signature& signature) {
-    std::vector<std::int64_t> buckets = textkey::band_keys(signature);
-    for (std::size_t band = 0; band < buckets.size(); ++band) {
-        const auto mixed = std::bit_cast<std::uint64_t>(mix_band(band, buckets[band]));
-        buckets[band] = std::bit_cast<std::int64_t>(mixed & ~kIdBits);
+using BandHashes = std::array<std::uint32_t, textkey::kBands>;
+
+BandHashes band_hashes_of(const textkey::Signature& signature) {
+    BandHashes out{};
+    const std::vector<std::int64_t> keys = textkey::band_keys(signature);
+    for (std::size_t band = 0; band < out.size() && band < keys.size(); ++band) {
+        out[band] = static_cast<std::uint32_t>(
+            std::bit_cast<std::uint64_t>(mix_band(band, keys[band])) >> 44U);  // top 20 bits
     }
-    return buckets;
+    return out;
 }
 
-StoryKey story_key(const Article& article) {
-    StoryKey key;
-    key.signature = textkey::signature(article);
-    if (key.signature.empty) {
-        return key;
+std::uint32_t time_bucket(std::int64_t story_seconds) {
+    if (story_seconds < kBucketEpoch) {
+        return 0;
     }
-    key.bands = buckets_of(key.signature);
-    return key;
+    return static_cast<std::uint32_t>(std::min<std::int64_t>(
+        (story_seconds - kBucketEpoch) / kBucketSeconds, std::int64_t{kMaxBucket}));
+}
+
+// The buckets a story of `bucket` is compared with (the edge buckets repeat themselves).
+std::array<std::uint32_t, kWindow> window_of(std::uint32_t bucket) {
+    return {bucket == 0 ? 0 : bucket - 1, bucket, bucket == kMaxBucket ? kMaxBucket : bucket + 1};
+}
+
+// The first key of (bucket, band hash): the article ids follow in the low 32 bits.
+std::int64_t lsh_base(std::uint32_t bucket, std::uint32_t band_hash) {
+    return std::bit_cast<std::int64_t>((static_cast<std::uint64_t>(bucket) << kBucketShift) |
+                                       (static_cast<std::uint64_t>(band_hash) << kBandShift));
+}
+
+// Identity keys (schema version 5): XXH3 of the URL with seed 1, of the id_key with seed 2.
+// Persisted.
+std::uint64_t url_hash(std::string_view url) {
+    return XXH3_64bits_withSeed(url.data(), url.size(), 1);
+}
+
+std::uint64_t id_hash(std::string_view id_key) {
+    return XXH3_64bits_withSeed(id_key.data(), id_key.size(), 2);
+}
+
+std::int64_t story_time(const std::optional<Timestamp>& published, std::int64_t fallback) {
+    return published.has_value() ? to_unix(*published) : fallback;
 }
 
 // Folds đ/Đ to d/D as the articles_fts triggers do (schema version 2).
@@ -368,19 +402,24 @@ std::string fts_query(std::string_view words) {
     }
 }
 
-// Level 1: raw pages are written on every run and read only by `reparse`; the fastest level
-// compresses news HTML about 4x at a fraction of the default level's CPU.
-std::vector<std::byte> compress_text(const std::string& text, const std::string& path) {
-    uLongf size = compressBound(static_cast<uLong>(text.size()));
-    std::vector<std::byte> out(size);
-    const int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
-                             reinterpret_cast<const Bytef*>(text.data()),
-                             static_cast<uLong>(text.size()), Z_BEST_SPEED);
-    if (rc != Z_OK) {
-        throw StorageError(storage_message(path, "zlib compress failed", "raw page"));
+// Raw pages are zstd frames (level 1): written on every run, read only by `reparse`; zstd's
+// fastest level compresses news HTML about 4-5x at about a third of zlib level 1's CPU. Rows
+// written before (zlib streams) are still read: the two formats are told apart by their first
+// bytes (a zstd frame starts with the magic number 28 B5 2F FD, a zlib stream with 0x78).
+std::string compress_text(const std::string& text) {
+    std::string out(ZSTD_compressBound(text.size()), '\0');
+    const std::size_t size = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 1);
+    if (ZSTD_isError(size) != 0U) {
+        throw StorageError(storage_message(
+            "", std::string("zstd compress failed: ") + ZSTD_getErrorName(size), "raw page"));
     }
     out.resize(size);
     return out;
+}
+
+bool is_zstd_frame(const std::vector<std::byte>& data) {
+    return data.size() >= 4 && data[0] == std::byte{0x28} && data[1] == std::byte{0xB5} &&
+           data[2] == std::byte{0x2F} && data[3] == std::byte{0xFD};
 }
 
 std::string decompress_text(const std::vector<std::byte>& data, std::int64_t size,
@@ -389,6 +428,13 @@ std::string decompress_text(const std::vector<std::byte>& data, std::int64_t siz
         throw StorageError(storage_message(path, "corrupt raw page size", "raw page"));
     }
     std::string out(static_cast<std::size_t>(size), '\0');
+    if (is_zstd_frame(data)) {
+        const std::size_t got = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
+        if (ZSTD_isError(got) != 0U || got != out.size()) {
+            throw StorageError(storage_message(path, "corrupt raw page (zstd)", "raw page"));
+        }
+        return out;
+    }
     uLongf out_size = static_cast<uLongf>(out.size());
     const int rc =
         uncompress(reinterpret_cast<Bytef*>(out.data()), &out_size,
@@ -397,6 +443,13 @@ std::string decompress_text(const std::vector<std::byte>& data, std::int64_t siz
         throw StorageError(storage_message(path, "corrupt raw page (zlib)", "raw page"));
     }
     return out;
+}
+
+void check_raw_page(const RawPage& page) {
+    if (page.canonical_url.empty() || page.page < 1) {
+        throw std::invalid_argument(
+            "storage: save_raw_pages: a page needs a canonical_url and a page number >= 1");
+    }
 }
 
 // Columns read by Impl::read_row, in this order, from `articles a`.
@@ -419,21 +472,21 @@ std::string select_articles(std::string_view from_where_order) {
 constexpr std::string_view kNewestFirst =
     "ORDER BY coalesce(a.published, a.first_seen) DESC, a.canonical_url ASC";
 
-// One statement for the whole lookup: a rowid range of story_lsh per band (?1 .. ?kBands are
-// the buckets), then the signatures of the articles found. The inner LIMIT bounds the work of
+// The SQL lookup of LSH candidates: one rowid range of story_lsh per (bucket, band) of the
+// window (?1 .. ?48 are the ranges' first keys), article ids only. The LIMIT bounds the work of
 // one lookup even for a bucket crowded by boilerplate.
+constexpr int kProbes = static_cast<int>(kWindow) * textkey::kBands;
+constexpr std::size_t kMaxCandidates = 1000;
+
 std::string candidates_sql() {
-    std::string sql =
-        "SELECT s.article_id, s.signature FROM story_signatures s WHERE s.article_id IN "
-        "(SELECT key & 4294967295 FROM story_lsh WHERE ";
-    for (int i = 1; i <= textkey::kBands; ++i) {
+    std::string sql;
+    for (int i = 1; i <= kProbes; ++i) {
         const std::string p = "?" + std::to_string(i);
-        if (i > 1) {
-            sql.append(" UNION ALL SELECT key & 4294967295 FROM story_lsh WHERE ");
-        }
-        sql.append("key BETWEEN " + p + " AND " + p + " + 4294967295");
+        sql.append(i > 1 ? " UNION ALL " : "");
+        sql.append("SELECT key & 4294967295 FROM story_lsh WHERE key BETWEEN " + p + " AND " + p +
+                   " + 4294967295");
     }
-    sql.append(" LIMIT 1000) AND s.article_id <> ?" + std::to_string(textkey::kBands + 1));
+    sql.append(" LIMIT " + std::to_string(kMaxCandidates));
     return sql;
 }
 
@@ -451,15 +504,153 @@ std::string lsh_sql(std::string_view head, std::string_view open, std::string_vi
     return sql;
 }
 
+// The text articles_fts indexes for column `column` of `articles`: đ/Đ folded to d/D (the
+// unicode61 tokenizer's remove_diacritics leaves them). The same expression on insert and on
+// delete, as a contentless table requires (schema version 2 triggers used it too).
+std::string folded(std::string_view column) {
+    return "replace(replace(" + std::string(column) + ", 'đ', 'd'), 'Đ', 'D')";
+}
+
+std::string fts_values() {
+    return folded("a.title") + ", " + folded("a.lead") + ", " + folded("a.body");
+}
+
 Database& open_and_migrate(Database& db) {
     configure_connection(db);
     migrate(db);
     return db;
 }
 
+// Articles added to the search index per transaction by index_pending().
+constexpr int kIndexChunk = 50'000;
+
+// WAL frames (pages) after which a commit has the WAL checkpointed: configure_connection's
+// wal_autocheckpoint, done by a WalCheckpointer thread instead of the writer.
+constexpr int kCheckpointPages = 4000;
+
 struct Candidate {
     std::int64_t id = 0;
     double similarity = 0;
+};
+
+// The writer's in-memory copy of the story_lsh rows of recent time buckets, so that save()
+// finds the candidates of a story without 48 B-tree probes. A bucket is loaded (one range scan)
+// once save()'s SQL lookups in it would have paid for that (count_probe), so a short run
+// saving a few articles of a busy week does not load it; at
+// most kMaxBuckets are kept (the least recently used goes). Each is an open-addressing table of
+// (band hash << 32 | article id) with load factor 1/4 .. 1/2: 16 to 32 bytes per LSH row, so
+// 256 to 512 bytes per article of the loaded weeks (4 weeks of 10,000 articles: <= 20 MB).
+// Exactly the rows of story_lsh for the loaded buckets as long as the store keeps it so: save()
+// adds the rows it writes, drops the bucket of an article whose rows it deletes, and everything
+// when a transaction fails or another connection has written (PRAGMA data_version).
+class LshCache {
+  public:
+    static constexpr std::size_t kMaxBuckets = 4;
+    static constexpr std::int64_t kLoadRatio = 16;
+
+    struct Table {
+        std::vector<std::uint64_t> slots;
+        std::size_t count = 0;
+        std::uint64_t last_use = 0;
+    };
+
+    Table* find(std::uint32_t bucket) {
+        auto it = tables_.find(bucket);
+        if (it == tables_.end()) {
+            return nullptr;
+        }
+        it->second.last_use = ++clock_;
+        return &it->second;
+    }
+
+    // Counts a SQL lookup in `bucket`, which holds about `articles` articles (asked of
+    // `count` on the first lookup only); true when the bucket should now be loaded: when the
+    // lookups made would have paid for loading it (one lookup, 48 range probes, costs about
+    // as much as loading 16 articles' rows).
+    template <typename Count>
+    bool count_probe(std::uint32_t bucket, Count count) {
+        auto [it, fresh] = probes_.try_emplace(bucket, Probes{});
+        if (fresh) {
+            it->second.articles = count();
+        }
+        return ++it->second.lookups * kLoadRatio >= it->second.articles;
+    }
+
+    Table& create(std::uint32_t bucket) {
+        if (tables_.size() >= kMaxBuckets) {
+            auto oldest = std::min_element(
+                tables_.begin(), tables_.end(),
+                [](const auto& a, const auto& b) { return a.second.last_use < b.second.last_use; });
+            tables_.erase(oldest);
+        }
+        probes_.erase(bucket);
+        Table& table = tables_[bucket];
+        table.slots.assign(1024, 0);
+        table.count = 0;
+        table.last_use = ++clock_;
+        return table;
+    }
+
+    static void add(Table& table, std::uint32_t band_hash, std::uint64_t id) {
+        if ((table.count + 1) * 2 > table.slots.size()) {
+            std::vector<std::uint64_t> old(table.slots.size() * 2, 0);
+            old.swap(table.slots);
+            table.count = 0;
+            for (const std::uint64_t entry : old) {
+                if (entry != 0) {
+                    insert(table, entry);
+                }
+            }
+        }
+        insert(table, (static_cast<std::uint64_t>(band_hash) << 32U) | id);
+    }
+
+    static void lookup(const Table& table, std::uint32_t band_hash,
+                       std::vector<std::int64_t>& out) {
+        const std::size_t mask = table.slots.size() - 1;
+        for (std::size_t i = slot_of(band_hash, mask);; i = (i + 1) & mask) {
+            const std::uint64_t entry = table.slots[i];
+            if (entry == 0) {
+                return;
+            }
+            if ((entry >> 32U) == band_hash) {
+                out.push_back(static_cast<std::int64_t>(entry & kIdBits));
+            }
+        }
+    }
+
+    void drop(std::uint32_t bucket) { tables_.erase(bucket); }
+    void clear() {
+        tables_.clear();
+        probes_.clear();
+    }
+
+  private:
+    static std::size_t slot_of(std::uint32_t band_hash, std::size_t mask) {
+        return static_cast<std::size_t>(
+                   (static_cast<std::uint64_t>(band_hash) * 0x9E3779B97F4A7C15ULL) >> 20U) &
+               mask;
+    }
+    static void insert(Table& table, std::uint64_t entry) {
+        const std::size_t mask = table.slots.size() - 1;
+        std::size_t i = slot_of(static_cast<std::uint32_t>(entry >> 32U), mask);
+        while (table.slots[i] != 0) {
+            if (table.slots[i] == entry) {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        table.slots[i] = entry;
+        ++table.count;
+    }
+
+    std::unordered_map<std::uint32_t, Table> tables_;
+    struct Probes {
+        std::int64_t lookups = 0;
+        std::int64_t articles = 0;
+    };
+    std::unordered_map<std::uint32_t, Probes> probes_;
+    std::uint64_t clock_ = 0;
 };
 
 }  // namespace
@@ -467,10 +658,15 @@ struct Candidate {
 struct ArticleStore::Impl {
     explicit Impl(const std::string& path)
         : db(path),
-          owner_by_id_key(open_and_migrate(db).prepare(
-              "SELECT id FROM articles WHERE id_key = ?1 AND id_key <> ''")),
-          owner_by_canonical(db.prepare("SELECT id FROM articles WHERE canonical_url = ?1")),
-          owner_by_url(db.prepare("SELECT article_id FROM article_urls WHERE url = ?1")),
+          owner_of_key(
+              open_and_migrate(db).prepare("SELECT article_id FROM identity_keys WHERE key = ?1")),
+          has_url(db.prepare("SELECT 1 FROM article_urls WHERE article_id = ?1 AND url = ?2")),
+          has_id_key(db.prepare("SELECT 1 FROM articles WHERE id = ?1 AND id_key = ?2")),
+          add_key(
+              db.prepare("INSERT OR IGNORE INTO identity_keys (key, article_id) VALUES (?1, ?2)")),
+          delete_key(db.prepare("DELETE FROM identity_keys WHERE key = ?1 AND article_id = ?2")),
+          add_url(db.prepare("INSERT OR IGNORE INTO article_urls (article_id, url, first_seen) "
+                             "VALUES (?1, ?2, ?3)")),
           tombstoned(db.prepare("SELECT 1 FROM tombstones WHERE kind = ?1 AND key = ?2")),
           next_id(db.prepare("SELECT coalesce(max(id), 0) + 1 FROM articles")),
           insert_article(db.prepare(
@@ -479,7 +675,9 @@ struct ArticleStore::Impl {
               "first_seen, updated, checked, cluster_id) "
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
               "?17, ?17, ?17, ?18)")),
-          content_hash(db.prepare("SELECT content_hash FROM articles WHERE id = ?1")),
+          stored_state(
+              db.prepare("SELECT content_hash, coalesce(published, first_seen), first_seen, "
+                         "id_key = '' FROM articles WHERE id = ?1")),
           keep_revision(db.prepare(
               "INSERT INTO article_revisions (article_id, replaced, id_key, title, author, "
               "published, modified, lead, lead_prefix, section, body, images, videos, html) "
@@ -498,49 +696,81 @@ struct ArticleStore::Impl {
           touch_article(
               db.prepare("UPDATE articles SET checked = ?2, "
                          "id_key = CASE WHEN id_key = '' THEN ?3 ELSE id_key END WHERE id = ?1")),
-          insert_url(db.prepare(
-              "INSERT INTO article_urls (url, article_id, first_seen) SELECT ?1, ?2, ?3 "
-              "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE kind = 'url' AND key = ?1) "
-              "ON CONFLICT (url) DO NOTHING")),
           leave_frontier(db.prepare("DELETE FROM frontier WHERE url = ?1")),
           candidates(db.prepare(candidates_sql())),
+          load_bucket(db.prepare("SELECT key FROM story_lsh WHERE key BETWEEN ?1 AND ?2")),
+          count_bucket(db.prepare("SELECT count(*) FROM articles WHERE "
+                                  "coalesce(published, first_seen) >= ?1 AND "
+                                  "coalesce(published, first_seen) < ?2")),
           cluster_of(db.prepare("SELECT cluster_id FROM articles WHERE id = ?1")),
           delete_lsh(db.prepare(lsh_sql("DELETE FROM story_lsh WHERE key IN (", "", "", ")"))),
           insert_lsh(
               db.prepare(lsh_sql("INSERT OR IGNORE INTO story_lsh (key) VALUES ", "(", ")", ""))),
           signature_of(db.prepare("SELECT signature FROM story_signatures WHERE article_id = ?1")),
           pruned_signatures(
-              db.prepare("SELECT s.article_id, s.signature FROM story_signatures s "
-                         "JOIN articles a ON a.id = s.article_id WHERE a.first_seen < ?1")),
+              db.prepare("SELECT s.article_id, s.signature, coalesce(a.published, a.first_seen) "
+                         "FROM story_signatures s JOIN articles a ON a.id = s.article_id "
+                         "WHERE a.first_seen < ?1")),
+          pruned_keys(db.prepare(
+              "SELECT a.id, a.id_key, a.canonical_url FROM articles a WHERE a.first_seen < ?1")),
+          pruned_urls(db.prepare("SELECT u.article_id, u.url FROM articles a "
+                                 "JOIN article_urls u ON u.article_id = a.id "
+                                 "WHERE a.first_seen < ?1")),
           any_frontier(db.prepare("SELECT EXISTS (SELECT 1 FROM frontier)")),
           any_tombstone(db.prepare("SELECT EXISTS (SELECT 1 FROM tombstones)")),
+          data_version(db.prepare("PRAGMA data_version")),
           upsert_signature(
               db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2) "
                          "ON CONFLICT (article_id) DO UPDATE SET signature = excluded.signature")),
           delete_signature(db.prepare("DELETE FROM story_signatures WHERE article_id = ?1")),
           unsigned_batch(
-              db.prepare("SELECT a.id, a.title, a.lead, a.lead_prefix, a.body, u.recluster "
-                         "FROM unsigned_articles u "
+              db.prepare("SELECT a.id, a.title, a.lead, a.lead_prefix, a.body, u.recluster, "
+                         "coalesce(a.published, a.first_seen) FROM unsigned_articles u "
                          "JOIN articles a ON a.id = u.article_id ORDER BY u.article_id LIMIT 200")),
           mark_signed(db.prepare("DELETE FROM unsigned_articles WHERE article_id = ?1")),
           set_cluster(db.prepare("UPDATE articles SET cluster_id = ?2 WHERE id = ?1")),
-          knows_url(db.prepare("SELECT 1 FROM article_urls WHERE url = ?1")),
+          unkeyed_batch(db.prepare(
+              "SELECT a.id, a.canonical_url, a.id_key, a.first_seen FROM unkeyed_articles k "
+              "JOIN articles a ON a.id = k.article_id ORDER BY k.article_id LIMIT 1000")),
+          urls_of(db.prepare("SELECT url FROM article_urls WHERE article_id = ?1 "
+                             "ORDER BY first_seen, url")),
+          mark_keyed(db.prepare("DELETE FROM unkeyed_articles WHERE article_id = ?1")),
+          get_indexed_upto(db.prepare("SELECT indexed_upto FROM search_state")),
+          set_indexed_upto(db.prepare("UPDATE search_state SET indexed_upto = ?1")),
+          mark_search_pending(
+              db.prepare("INSERT OR IGNORE INTO search_pending (article_id) VALUES (?1)")),
+          unindex_one(db.prepare(
+              "INSERT INTO articles_fts (articles_fts, rowid, title, lead, body) SELECT 'delete', "
+              "a.id, " +
+              fts_values() + " FROM articles a WHERE a.id = ?1")),
+          index_new(db.prepare("INSERT INTO articles_fts (rowid, title, lead, body) SELECT a.id, " +
+                               fts_values() +
+                               " FROM articles a WHERE a.id > ?1 AND a.id <= ?2 ORDER BY a.id")),
+          index_chunk_end(
+              db.prepare("SELECT id FROM articles WHERE id > ?1 ORDER BY id LIMIT 1 OFFSET " +
+                         std::to_string(kIndexChunk - 1))),
+          index_changed(db.prepare(
+              "INSERT INTO articles_fts (rowid, title, lead, body) SELECT a.id, " + fts_values() +
+              " FROM search_pending p JOIN articles a ON a.id = p.article_id "
+              "WHERE a.id <= ?1 ORDER BY a.id")),
+          clear_search_pending(db.prepare("DELETE FROM search_pending")),
+          max_id(db.prepare("SELECT coalesce(max(id), 0) FROM articles")),
+          any_search_pending(db.prepare("SELECT EXISTS (SELECT 1 FROM search_pending)")),
           list_all(db.prepare(
               select_articles("FROM articles a " + std::string(kNewestFirst) + " LIMIT ?2"))),
           list_site(db.prepare(select_articles("FROM articles a WHERE a.site = ?1 " +
                                                std::string(kNewestFirst) + " LIMIT ?2"))),
           list_cluster(db.prepare(select_articles("FROM articles a WHERE a.cluster_id = ?1 " +
                                                   std::string(kNewestFirst) + " LIMIT ?2"))),
-          find_by_url(db.prepare(select_articles(
-              "FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = ?1"))),
+          find_by_id(db.prepare(select_articles("FROM articles a WHERE a.id = ?1"))),
           list_aliases(
               db.prepare("SELECT url FROM article_urls WHERE article_id = ?1 AND url <> ?2 "
                          "ORDER BY first_seen, url")),
           list_revisions(db.prepare(
               "SELECT a.canonical_url, a.site, r.id_key, r.title, r.author, r.published, "
               "r.modified, r.lead, r.lead_prefix, r.section, r.body, r.images, r.videos, r.html "
-              "FROM article_urls u JOIN articles a ON a.id = u.article_id "
-              "JOIN article_revisions r ON r.article_id = a.id WHERE u.url = ?1 ORDER BY r.id")),
+              "FROM articles a JOIN article_revisions r ON r.article_id = a.id WHERE a.id = ?1 "
+              "ORDER BY r.id")),
           search_rows(db.prepare(
               select_articles("FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                               "WHERE articles_fts MATCH ?1 AND (?2 IS NULL OR a.site = ?2) "
@@ -563,8 +793,7 @@ struct ArticleStore::Impl {
               "etag = excluded.etag, last_modified = excluded.last_modified")),
           add_frontier(db.prepare(
               "INSERT INTO frontier (url, site, discovered) SELECT ?1, ?2, ?3 "
-              "WHERE NOT EXISTS (SELECT 1 FROM article_urls WHERE url = ?1) "
-              "AND NOT EXISTS (SELECT 1 FROM tombstones WHERE kind = 'url' AND key = ?1) "
+              "WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE kind = 'url' AND key = ?1) "
               "ON CONFLICT (url) DO NOTHING")),
           list_frontier(db.prepare("SELECT site, url, discovered FROM frontier WHERE site = ?1 "
                                    "ORDER BY discovered, url LIMIT ?2")),
@@ -584,60 +813,98 @@ struct ArticleStore::Impl {
               "FROM articles a WHERE a.site = ?1 AND coalesce(a.published, a.first_seen) > ?2 "
               "AND a.checked < ?3 " +
               std::string(kNewestFirst) + " LIMIT ?4"))),
-          set_checked(db.prepare("UPDATE articles SET checked = ?2 WHERE id = "
-                                 "(SELECT article_id FROM article_urls WHERE url = ?1)")),
+          set_checked(db.prepare("UPDATE articles SET checked = ?2 WHERE id = ?1")),
           url_tombstoned(db.prepare("SELECT 1 FROM tombstones WHERE kind = 'url' AND key = ?1")) {
+        key_unkeyed();
         sign_unsigned();
+        if (db.query_text("PRAGMA journal_mode") == "wal") {
+            checkpointer = std::make_unique<WalCheckpointer>(db, kCheckpointPages);
+        }
     }
+    ~Impl() { checkpointer.reset(); }
 
-    SaveResult save_one(const Article& article, std::int64_t now);
-    std::optional<std::int64_t> resolve(const Article& article);
+    SaveResult save_one(const PreparedArticle& article, std::int64_t now);
+    std::optional<std::int64_t> resolve(const PreparedArticle& prepared, std::int64_t new_id,
+                                        std::vector<std::size_t>& claimed, bool& claimed_id);
+    void unclaim(const PreparedArticle& prepared, std::int64_t new_id,
+                 std::vector<std::size_t>& claimed, bool& claimed_id);
+    std::optional<std::int64_t> owner_of_url(std::string_view url);
     bool is_tombstoned(const Article& article);
-    void add_urls(const Article& article, std::int64_t id, std::int64_t now);
-    std::vector<Candidate> similar(const StoryKey& key, std::int64_t self);
-    std::int64_t choose_cluster(const StoryKey& key, std::int64_t self);
-    void store_story_key(const StoryKey& key, std::int64_t id, bool replace);
-    void delete_lsh_rows(std::int64_t id, const std::vector<std::int64_t>& buckets);
-    void remove_story_key(std::int64_t id);
+    void add_identity(const PreparedArticle& article, std::int64_t id, std::int64_t now);
+    bool add_url_key(std::uint64_t key, std::string_view url, std::int64_t id, std::int64_t now);
+    void add_id_key(const std::string& id_key, std::int64_t id);
+    std::vector<Candidate> similar(const textkey::Signature& signature, const BandHashes& bands,
+                                   std::uint32_t bucket, std::int64_t self, bool use_cache);
+    std::int64_t choose_cluster(const textkey::Signature& signature, const BandHashes& bands,
+                                std::uint32_t bucket, std::int64_t self);
+    void sql_candidates(const BandHashes& bands, std::uint32_t bucket,
+                        std::vector<std::int64_t>& ids);
+    LshCache::Table& load(std::uint32_t bucket);
+    std::int64_t articles_in_bucket(std::uint32_t bucket);
+    void store_story_key(const textkey::Signature& signature, const BandHashes& bands,
+                         std::uint32_t bucket, std::int64_t id);
+    void delete_lsh_rows(std::int64_t id, const BandHashes& bands, std::uint32_t bucket);
+    void remove_story_key(std::int64_t id, std::uint32_t bucket);
     void begin_batch();
+    void key_unkeyed();
     void sign_unsigned();
+    std::size_t index_pending();
     std::optional<std::int64_t> first_id(Statement& query);
     StoredArticle read_row(Statement& rows);
     std::vector<StoredArticle> read_rows(Statement& rows);
 
     // Declared first: destroyed after every statement below.
     Database db;
-    Statement owner_by_id_key;
-    Statement owner_by_canonical;
-    Statement owner_by_url;
+    Statement owner_of_key;
+    Statement has_url;
+    Statement has_id_key;
+    Statement add_key;
+    Statement delete_key;
+    Statement add_url;
     Statement tombstoned;
     Statement next_id;
     Statement insert_article;
-    Statement content_hash;
+    Statement stored_state;
     Statement keep_revision;
     Statement update_article;
     Statement enrich_article;
     Statement touch_article;
-    Statement insert_url;
     Statement leave_frontier;
     Statement candidates;
+    Statement load_bucket;
+    Statement count_bucket;
     Statement cluster_of;
     Statement delete_lsh;
     Statement insert_lsh;
     Statement signature_of;
     Statement pruned_signatures;
+    Statement pruned_keys;
+    Statement pruned_urls;
     Statement any_frontier;
     Statement any_tombstone;
+    Statement data_version;
     Statement upsert_signature;
     Statement delete_signature;
     Statement unsigned_batch;
     Statement mark_signed;
     Statement set_cluster;
-    Statement knows_url;
+    Statement unkeyed_batch;
+    Statement urls_of;
+    Statement mark_keyed;
+    Statement get_indexed_upto;
+    Statement set_indexed_upto;
+    Statement mark_search_pending;
+    Statement unindex_one;
+    Statement index_new;
+    Statement index_chunk_end;
+    Statement index_changed;
+    Statement clear_search_pending;
+    Statement max_id;
+    Statement any_search_pending;
     Statement list_all;
     Statement list_site;
     Statement list_cluster;
-    Statement find_by_url;
+    Statement find_by_id;
     Statement list_aliases;
     Statement list_revisions;
     Statement search_rows;
@@ -658,11 +925,19 @@ struct ArticleStore::Impl {
     Statement url_tombstoned;
 
     // Per save() transaction (BEGIN IMMEDIATE: no other connection writes meanwhile, and save()
-    // itself adds no tombstone and no frontier entry): the next free article id, and whether
-    // the tombstone and frontier tables have any row at all. Set by begin_batch().
+    // itself adds no tombstone and no frontier entry): the next free article id, whether the
+    // tombstone and frontier tables have any row at all, and the search index's high-water
+    // mark. Set by begin_batch().
     std::int64_t next_free_id = 0;
     bool has_tombstones = true;
     bool has_frontier = true;
+    std::int64_t indexed_upto = 0;
+    LshCache lsh;
+    std::int64_t seen_data_version = -1;
+    std::vector<std::int64_t> candidate_ids;  // reused by similar()
+    std::vector<std::size_t> claimed_urls;    // reused by save_one()
+    // Last: stopped before the statements and the connection go.
+    std::unique_ptr<WalCheckpointer> checkpointer;
 };
 
 // Runs a bound single-column query; its first row's integer, if any. Resets the statement.
@@ -675,39 +950,96 @@ std::optional<std::int64_t> ArticleStore::Impl::first_id(Statement& query) {
     return id;
 }
 
-std::optional<std::int64_t> ArticleStore::Impl::resolve(const Article& article) {
-    if (!article.id_key.empty()) {
-        ScopedReset guard(owner_by_id_key);
-        owner_by_id_key.bind(1, article.id_key);
-        if (auto id = first_id(owner_by_id_key)) {
-            return id;
-        }
-    }
+// The article that has `url` among its URLs (hash lookup, verified against the URL itself).
+std::optional<std::int64_t> ArticleStore::Impl::owner_of_url(std::string_view url) {
+    std::optional<std::int64_t> id;
     {
-        ScopedReset guard(owner_by_canonical);
-        owner_by_canonical.bind(1, article.canonical_url);
-        if (auto id = first_id(owner_by_canonical)) {
-            return id;
-        }
+        ScopedReset guard(owner_of_key);
+        owner_of_key.bind(1, std::bit_cast<std::int64_t>(url_hash(url)));
+        id = first_id(owner_of_key);
     }
-    ScopedReset guard(owner_by_url);
-    auto owner = [&](const std::string& url) {
-        owner_by_url.clear_bindings();
-        owner_by_url.bind(1, url);
-        return first_id(owner_by_url);
+    if (!id.has_value()) {
+        return std::nullopt;
+    }
+    ScopedReset guard(has_url);
+    has_url.bind(1, *id);
+    has_url.bind(2, url);
+    return first_id(has_url).has_value() ? id : std::nullopt;
+}
+
+// Identity, and the insert of a new article's keys in one go: each key of the article (id_key,
+// canonical URL, other URLs, in that order) is inserted for `new_id`; the first that is already
+// there and verified (its article really has that id_key / URL) names the record, and the keys
+// inserted before it are deleted again. Most saves are of new articles: one B-tree descent per
+// key instead of a lookup and then an insert. `claimed` gets the indexes of the URLs whose keys
+// now name `new_id`, `claimed_id` whether the id_key's does.
+std::optional<std::int64_t> ArticleStore::Impl::resolve(const PreparedArticle& prepared,
+                                                        std::int64_t new_id,
+                                                        std::vector<std::size_t>& claimed,
+                                                        bool& claimed_id) {
+    const Article& article = prepared.article;
+    claimed.clear();
+    claimed_id = false;
+    auto claim = [&](std::uint64_t key) {
+        ScopedReset guard(add_key);
+        add_key.bind(1, std::bit_cast<std::int64_t>(key));
+        add_key.bind(2, new_id);
+        add_key.run();
+        return sqlite3_changes(db.handle()) != 0;
     };
-    if (auto id = owner(article.canonical_url)) {
-        return id;
-    }
-    for (const std::string& url : article.urls) {
-        if (url.empty() || url == article.canonical_url) {
-            continue;
+    auto owner = [&](std::uint64_t key) {
+        ScopedReset guard(owner_of_key);
+        owner_of_key.bind(1, std::bit_cast<std::int64_t>(key));
+        return first_id(owner_of_key);
+    };
+    std::optional<std::int64_t> found;
+    if (!article.id_key.empty()) {
+        if (claim(prepared.id_key_hash)) {
+            claimed_id = true;
+        } else if (const std::optional<std::int64_t> id = owner(prepared.id_key_hash)) {
+            ScopedReset guard(has_id_key);
+            has_id_key.bind(1, *id);
+            has_id_key.bind(2, article.id_key);
+            if (first_id(has_id_key).has_value()) {
+                found = id;
+            }
         }
-        if (auto id = owner(url)) {
-            return id;
+    }
+    for (std::size_t i = 0; !found.has_value() && i < prepared.url_keys.size(); ++i) {
+        if (claim(prepared.url_keys[i])) {
+            claimed.push_back(i);
+        } else if (const std::optional<std::int64_t> id = owner(prepared.url_keys[i])) {
+            ScopedReset guard(has_url);
+            has_url.bind(1, *id);
+            has_url.bind(2, prepared.identity_urls[i]);
+            if (first_id(has_url).has_value()) {
+                found = id;
+            }
         }
     }
-    return std::nullopt;
+    if (found.has_value()) {
+        unclaim(prepared, new_id, claimed, claimed_id);
+    }
+    return found;
+}
+
+// Deletes the keys resolve() inserted for `new_id`.
+void ArticleStore::Impl::unclaim(const PreparedArticle& prepared, std::int64_t new_id,
+                                 std::vector<std::size_t>& claimed, bool& claimed_id) {
+    auto drop = [&](std::uint64_t key) {
+        ScopedReset guard(delete_key);
+        delete_key.bind(1, std::bit_cast<std::int64_t>(key));
+        delete_key.bind(2, new_id);
+        delete_key.run();
+    };
+    if (claimed_id) {
+        drop(prepared.id_key_hash);
+    }
+    for (const std::size_t i : claimed) {
+        drop(prepared.url_keys[i]);
+    }
+    claimed.clear();
+    claimed_id = false;
 }
 
 bool ArticleStore::Impl::is_tombstoned(const Article& article) {
@@ -731,26 +1063,102 @@ bool ArticleStore::Impl::is_tombstoned(const Article& article) {
                        [&](const std::string& url) { return !url.empty() && check("url", url); });
 }
 
-std::vector<Candidate> ArticleStore::Impl::similar(const StoryKey& key, std::int64_t self) {
+// Candidate ids from the story_lsh table: 48 range probes in one statement.
+void ArticleStore::Impl::sql_candidates(const BandHashes& bands, std::uint32_t bucket,
+                                        std::vector<std::int64_t>& ids) {
+    ScopedReset guard(candidates);
+    int param = 1;
+    for (const std::uint32_t b : window_of(bucket)) {
+        for (const std::uint32_t band_hash : bands) {
+            candidates.bind(param++, lsh_base(b, band_hash));
+        }
+    }
+    while (candidates.step()) {
+        ids.push_back(candidates.column_int64(0));
+    }
+}
+
+LshCache::Table& ArticleStore::Impl::load(std::uint32_t bucket) {
+    LshCache::Table& table = lsh.create(bucket);
+    ScopedReset guard(load_bucket);
+    const std::int64_t first = lsh_base(bucket, 0);
+    load_bucket.bind(1, first);
+    load_bucket.bind(2, first | std::int64_t{0xF'FFFF'FFFF'FFFF});
+    while (load_bucket.step()) {
+        const auto key = std::bit_cast<std::uint64_t>(load_bucket.column_int64(0));
+        LshCache::add(table, static_cast<std::uint32_t>((key >> kBandShift) & 0xF'FFFFU),
+                      key & kIdBits);
+    }
+    return table;
+}
+
+// Articles whose story date falls in `bucket` (an index range count).
+std::int64_t ArticleStore::Impl::articles_in_bucket(std::uint32_t bucket) {
+    ScopedReset guard(count_bucket);
+    const std::int64_t from = kBucketEpoch + kBucketSeconds * std::int64_t{bucket};
+    count_bucket.bind(1, bucket == 0 ? std::numeric_limits<std::int64_t>::min() : from);
+    count_bucket.bind(
+        2, bucket == kMaxBucket ? std::numeric_limits<std::int64_t>::max() : from + kBucketSeconds);
+    return first_id(count_bucket).value_or(0);
+}
+
+std::vector<Candidate> ArticleStore::Impl::similar(const textkey::Signature& signature,
+                                                   const BandHashes& bands, std::uint32_t bucket,
+                                                   std::int64_t self, bool use_cache) {
     std::vector<Candidate> found;
-    if (key.signature.empty || key.bands.size() != static_cast<std::size_t>(textkey::kBands)) {
+    if (signature.empty) {
         return found;
     }
-    ScopedReset guard(candidates);
-    for (int i = 0; i < textkey::kBands; ++i) {
-        candidates.bind(i + 1, key.bands[static_cast<std::size_t>(i)]);
+    std::vector<std::int64_t>& ids = candidate_ids;
+    ids.clear();
+    const auto window = window_of(bucket);
+    bool cached = use_cache;
+    if (use_cache) {
+        for (const std::uint32_t b : window) {
+            if (lsh.find(b) == nullptr &&
+                lsh.count_probe(b, [&] { return articles_in_bucket(b); })) {
+                load(b);
+            }
+            cached = cached && lsh.find(b) != nullptr;
+        }
     }
-    candidates.bind(textkey::kBands + 1, self);
-    while (candidates.step()) {
-        const std::vector<std::byte> bytes = candidates.column_blob(1);
+    if (cached) {
+        for (std::size_t w = 0; w < window.size(); ++w) {
+            if (w > 0 && window[w] == window[w - 1]) {
+                continue;
+            }
+            const LshCache::Table& table = *lsh.find(window[w]);
+            for (const std::uint32_t band_hash : bands) {
+                LshCache::lookup(table, band_hash, ids);
+            }
+        }
+        if (ids.size() > kMaxCandidates) {
+            ids.resize(kMaxCandidates);
+        }
+    } else {
+        sql_candidates(bands, bucket, ids);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    ScopedReset guard(signature_of);
+    for (const std::int64_t id : ids) {
+        if (id == self) {
+            continue;
+        }
+        signature_of.reset();
+        signature_of.bind(1, id);
+        if (!signature_of.step()) {
+            continue;
+        }
+        const std::vector<std::byte> bytes = signature_of.column_blob(0);
         const textkey::Signature other = textkey::from_bytes(
             std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
         if (other.empty) {
             continue;
         }
-        const double score = textkey::similarity(key.signature, other);
+        const double score = textkey::similarity(signature, other);
         if (score >= textkey::kSameStoryThreshold) {
-            found.push_back(Candidate{.id = candidates.column_int64(0), .similarity = score});
+            found.push_back(Candidate{.id = id, .similarity = score});
         }
     }
     // Most similar first; the older record first among equals.
@@ -760,9 +1168,11 @@ std::vector<Candidate> ArticleStore::Impl::similar(const StoryKey& key, std::int
     return found;
 }
 
-// The cluster an article with `key` joins: the best candidate's, else its own id `self`.
-std::int64_t ArticleStore::Impl::choose_cluster(const StoryKey& key, std::int64_t self) {
-    const std::vector<Candidate> found = similar(key, self);
+// The cluster an article joins: the best candidate's, else its own id `self`.
+std::int64_t ArticleStore::Impl::choose_cluster(const textkey::Signature& signature,
+                                                const BandHashes& bands, std::uint32_t bucket,
+                                                std::int64_t self) {
+    const std::vector<Candidate> found = similar(signature, bands, bucket, self, true);
     if (found.empty()) {
         return self;
     }
@@ -773,6 +1183,15 @@ std::int64_t ArticleStore::Impl::choose_cluster(const StoryKey& key, std::int64_
 
 void ArticleStore::Impl::begin_batch() {
     {
+        // Another connection's commit may have changed story_lsh under the cache.
+        ScopedReset guard(data_version);
+        const std::int64_t version = first_id(data_version).value_or(-1);
+        if (version != seen_data_version) {
+            lsh.clear();
+            seen_data_version = version;
+        }
+    }
+    {
         ScopedReset guard(next_id);
         next_free_id = first_id(next_id).value_or(1);
     }
@@ -780,26 +1199,28 @@ void ArticleStore::Impl::begin_batch() {
         ScopedReset guard(any_tombstone);
         has_tombstones = first_id(any_tombstone).value_or(1) != 0;
     }
+    {
+        ScopedReset guard(get_indexed_upto);
+        indexed_upto = first_id(get_indexed_upto).value_or(0);
+    }
     ScopedReset guard(any_frontier);
     has_frontier = first_id(any_frontier).value_or(1) != 0;
 }
 
-// Deletes the story_lsh rows of article `id` in `buckets` (one per band, or none).
-void ArticleStore::Impl::delete_lsh_rows(std::int64_t id,
-                                         const std::vector<std::int64_t>& buckets) {
-    if (buckets.size() != static_cast<std::size_t>(textkey::kBands)) {
-        return;
-    }
+// Deletes the story_lsh rows of article `id` with `bands` in `bucket`.
+void ArticleStore::Impl::delete_lsh_rows(std::int64_t id, const BandHashes& bands,
+                                         std::uint32_t bucket) {
     ScopedReset guard(delete_lsh);
     for (int i = 0; i < textkey::kBands; ++i) {
-        delete_lsh.bind(i + 1, buckets[static_cast<std::size_t>(i)] | id);
+        delete_lsh.bind(i + 1, lsh_base(bucket, bands[static_cast<std::size_t>(i)]) | id);
     }
     delete_lsh.run();
+    lsh.drop(bucket);
 }
 
-// Removes the LSH rows of article `id`, recomputed from its stored signature (the signature
-// row itself stays: the caller replaces or deletes it).
-void ArticleStore::Impl::remove_story_key(std::int64_t id) {
+// Removes the LSH rows of article `id` (story date in `bucket`), recomputed from its stored
+// signature (the signature row itself stays: the caller replaces or deletes it).
+void ArticleStore::Impl::remove_story_key(std::int64_t id, std::uint32_t bucket) {
     std::string bytes;
     {
         ScopedReset guard(signature_of);
@@ -810,18 +1231,20 @@ void ArticleStore::Impl::remove_story_key(std::int64_t id) {
         const std::vector<std::byte> blob = signature_of.column_blob(0);
         bytes.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
     }
-    delete_lsh_rows(id, buckets_of(textkey::from_bytes(bytes)));
+    const textkey::Signature signature = textkey::from_bytes(bytes);
+    if (!signature.empty) {
+        delete_lsh_rows(id, band_hashes_of(signature), bucket);
+    }
 }
 
-void ArticleStore::Impl::store_story_key(const StoryKey& key, std::int64_t id, bool replace) {
+void ArticleStore::Impl::store_story_key(const textkey::Signature& signature,
+                                         const BandHashes& bands, std::uint32_t bucket,
+                                         std::int64_t id) {
     if (id <= 0 || static_cast<std::uint64_t>(id) > kIdBits) {
         throw StorageError(
             storage_message(db.path(), "article id out of the LSH key range", std::to_string(id)));
     }
-    if (replace) {
-        remove_story_key(id);
-    }
-    if (key.signature.empty) {
+    if (signature.empty) {
         ScopedReset guard(delete_signature);
         delete_signature.bind(1, id);
         delete_signature.run();
@@ -829,34 +1252,156 @@ void ArticleStore::Impl::store_story_key(const StoryKey& key, std::int64_t id, b
     }
     {
         ScopedReset guard(upsert_signature);
-        const std::string bytes = textkey::to_bytes(key.signature);
+        const std::string bytes = textkey::to_bytes(signature);
         upsert_signature.bind(1, id);
         upsert_signature.bind_blob(2, as_bytes(bytes));
         upsert_signature.run();
     }
-    if (key.bands.size() != static_cast<std::size_t>(textkey::kBands)) {
-        return;
+    {
+        ScopedReset guard(insert_lsh);
+        for (int i = 0; i < textkey::kBands; ++i) {
+            insert_lsh.bind(i + 1, lsh_base(bucket, bands[static_cast<std::size_t>(i)]) | id);
+        }
+        insert_lsh.run();
     }
-    ScopedReset guard(insert_lsh);
-    for (int i = 0; i < textkey::kBands; ++i) {
-        insert_lsh.bind(i + 1, key.bands[static_cast<std::size_t>(i)] | id);
+    if (LshCache::Table* table = lsh.find(bucket)) {
+        for (const std::uint32_t band_hash : bands) {
+            LshCache::add(*table, band_hash, static_cast<std::uint64_t>(id));
+        }
     }
-    insert_lsh.run();
 }
 
-// Computes the signatures and clusters of rows migrated from schema version 1, oldest first,
+// Inserts the identity key of `url` for article `id` and records the URL, unless the key
+// already names an article (the URL stays with it; a hash shared by two URLs, ~1e-7 over
+// millions of URLs, leaves the second unrecorded). True when recorded.
+bool ArticleStore::Impl::add_url_key(std::uint64_t key, std::string_view url, std::int64_t id,
+                                     std::int64_t now) {
+    {
+        ScopedReset guard(add_key);
+        add_key.bind(1, std::bit_cast<std::int64_t>(key));
+        add_key.bind(2, id);
+        add_key.run();
+    }
+    if (sqlite3_changes(db.handle()) == 0) {
+        return false;
+    }
+    ScopedReset guard(add_url);
+    add_url.bind(1, id);
+    add_url.bind(2, url);
+    add_url.bind(3, now);
+    add_url.run();
+    return true;
+}
+
+void ArticleStore::Impl::add_id_key(const std::string& id_key, std::int64_t id) {
+    ScopedReset guard(add_key);
+    add_key.bind(1, std::bit_cast<std::int64_t>(id_hash(id_key)));
+    add_key.bind(2, id);
+    add_key.run();
+}
+
+// Records the URLs of `article` for record `id` (tombstoned URLs excepted) and takes them out
+// of the frontier.
+void ArticleStore::Impl::add_identity(const PreparedArticle& article, std::int64_t id,
+                                      std::int64_t now) {
+    for (std::size_t i = 0; i < article.url_keys.size(); ++i) {
+        const std::string& url = article.identity_urls[i];
+        if (has_tombstones) {
+            ScopedReset guard(url_tombstoned);
+            url_tombstoned.bind(1, url);
+            if (first_id(url_tombstoned).has_value()) {
+                continue;
+            }
+        }
+        add_url_key(article.url_keys[i], url, id, now);
+        if (has_frontier) {
+            ScopedReset guard(leave_frontier);
+            leave_frontier.bind(1, url);
+            leave_frontier.run();
+        }
+    }
+}
+
+// Computes the identity keys of rows migrated from schema version 4, in batches of one
+// transaction each (an interrupted run resumes where it stopped).
+void ArticleStore::Impl::key_unkeyed() {
+    if (db.query_int("SELECT EXISTS (SELECT 1 FROM unkeyed_articles)") == 0) {
+        return;
+    }
+    for (;;) {
+        Transaction tx(db);
+        struct Row {
+            std::int64_t id;
+            std::string canonical_url;
+            std::string id_key;
+            std::int64_t first_seen;
+        };
+        std::vector<Row> rows;
+        {
+            ScopedReset guard(unkeyed_batch);
+            while (unkeyed_batch.step()) {
+                rows.push_back(Row{unkeyed_batch.column_int64(0), unkeyed_batch.column_text(1),
+                                   unkeyed_batch.column_text(2), unkeyed_batch.column_int64(3)});
+            }
+        }
+        if (rows.empty()) {
+            return;
+        }
+        for (const Row& row : rows) {
+            // The canonical URL first (it was found before aliases), then the site ID.
+            {
+                ScopedReset guard(add_key);
+                add_key.bind(1, std::bit_cast<std::int64_t>(url_hash(row.canonical_url)));
+                add_key.bind(2, row.id);
+                add_key.run();
+            }
+            {
+                ScopedReset guard(add_url);
+                add_url.bind(1, row.id);
+                add_url.bind(2, row.canonical_url);
+                add_url.bind(3, row.first_seen);
+                add_url.run();
+            }
+            if (!row.id_key.empty()) {
+                add_id_key(row.id_key, row.id);
+            }
+            std::vector<std::string> urls;
+            {
+                ScopedReset guard(urls_of);
+                urls_of.bind(1, row.id);
+                while (urls_of.step()) {
+                    urls.push_back(urls_of.column_text(0));
+                }
+            }
+            for (const std::string& url : urls) {
+                ScopedReset guard(add_key);
+                add_key.bind(1, std::bit_cast<std::int64_t>(url_hash(url)));
+                add_key.bind(2, row.id);
+                add_key.run();
+            }
+            ScopedReset guard(mark_keyed);
+            mark_keyed.bind(1, row.id);
+            mark_keyed.run();
+        }
+        tx.commit();
+    }
+}
+
+// Computes the signatures and clusters of rows migrated from earlier versions, oldest first,
 // in batches of one transaction each (an interrupted run resumes where it stopped).
 void ArticleStore::Impl::sign_unsigned() {
     // Checked outside a transaction first: opening an up-to-date file takes no write lock.
     if (db.query_int("SELECT EXISTS (SELECT 1 FROM unsigned_articles)") == 0) {
         return;
     }
+    lsh.clear();
     for (;;) {
         Transaction tx(db);
         struct Unsigned {
             std::int64_t id = 0;
             Article article;
             bool recluster = true;
+            std::int64_t story_seconds = 0;
         };
         std::vector<Unsigned> batch;
         {
@@ -874,7 +1419,8 @@ void ArticleStore::Impl::sign_unsigned() {
                 }
                 batch.push_back(Unsigned{.id = unsigned_batch.column_int64(0),
                                          .article = std::move(article),
-                                         .recluster = unsigned_batch.column_int64(5) != 0});
+                                         .recluster = unsigned_batch.column_int64(5) != 0,
+                                         .story_seconds = unsigned_batch.column_int64(6)});
             }
         }
         if (batch.empty()) {
@@ -882,12 +1428,21 @@ void ArticleStore::Impl::sign_unsigned() {
         }
         for (const Unsigned& row : batch) {
             const std::int64_t id = row.id;
-            const StoryKey key = story_key(row.article);
-            store_story_key(key, id, true);
+            const std::uint32_t bucket = time_bucket(row.story_seconds);
+            const textkey::Signature signature = textkey::signature(row.article);
+            const BandHashes bands = signature.empty ? BandHashes{} : band_hashes_of(signature);
+            remove_story_key(id, bucket);
+            store_story_key(signature, bands, bucket, id);
             if (row.recluster) {
                 // Rows migrated from version 1 have no cluster yet. Re-signed rows (version 4)
                 // keep theirs: clusters are kept as assigned.
-                const std::int64_t cluster = choose_cluster(key, id);
+                const std::vector<Candidate> found = similar(signature, bands, bucket, id, false);
+                std::int64_t cluster = id;
+                if (!found.empty()) {
+                    ScopedReset guard(cluster_of);
+                    cluster_of.bind(1, found.front().id);
+                    cluster = first_id(cluster_of).value_or(id);
+                }
                 ScopedReset guard(set_cluster);
                 set_cluster.bind(1, id);
                 set_cluster.bind(2, cluster);
@@ -901,60 +1456,101 @@ void ArticleStore::Impl::sign_unsigned() {
     }
 }
 
-SaveResult ArticleStore::Impl::save_one(const Article& article, std::int64_t now) {
-    if (article.canonical_url.empty() || article.site.empty()) {
+SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::int64_t now) {
+    const Article& article = prepared.article;
+    if (!prepared.valid || article.canonical_url.empty() || article.site.empty()) {
         throw std::invalid_argument("storage: save: an article needs a canonical_url and a site (" +
                                     article.canonical_url + ")");
     }
-    const std::optional<std::int64_t> found = resolve(article);
+    std::vector<std::size_t>& claimed = claimed_urls;
+    bool claimed_id = false;
+    const std::optional<std::int64_t> found = resolve(prepared, next_free_id, claimed, claimed_id);
     if (!found.has_value() && is_tombstoned(article)) {
+        unclaim(prepared, next_free_id, claimed, claimed_id);
         return SaveResult::unchanged;  // pruned once: never stored again as new
     }
-    const Content content = serialize(article);
+    // `prepared` outlives the statements' runs below: its text is bound without a copy.
     auto bind_content = [&](Statement& stmt) {
-        stmt.bind(4, article.id_key);
-        stmt.bind(5, article.title);
-        stmt.bind(6, article.author);
+        stmt.bind_static(4, article.id_key);
+        stmt.bind_static(5, article.title);
+        stmt.bind_static(6, article.author);
         stmt.bind(7, to_unix(article.published));
         stmt.bind(8, to_unix(article.modified));
-        stmt.bind(9, article.lead);
-        stmt.bind(10, article.lead_prefix);
-        stmt.bind(11, article.section);
-        stmt.bind(12, content.body);
-        stmt.bind(13, content.images);
-        stmt.bind(14, content.videos);
-        stmt.bind(15, article.html);
-        stmt.bind(16, content.hash);
+        stmt.bind_static(9, article.lead);
+        stmt.bind_static(10, article.lead_prefix);
+        stmt.bind_static(11, article.section);
+        stmt.bind_static(12, prepared.body_json);
+        stmt.bind_static(13, prepared.images_json);
+        stmt.bind_static(14, prepared.videos_json);
+        stmt.bind_static(15, article.html);
+        stmt.bind(16, prepared.content_hash);
         stmt.bind(17, now);
     };
 
     if (!found.has_value()) {
         const std::int64_t id = next_free_id++;
-        const StoryKey key = story_key(article);
-        const std::int64_t cluster = choose_cluster(key, id);
+        const std::uint32_t bucket = time_bucket(story_time(article.published, now));
+        const std::int64_t cluster =
+            choose_cluster(prepared.signature, prepared.band_hashes, bucket, id);
         {
             ScopedReset guard(insert_article);
             insert_article.bind(1, id);
-            insert_article.bind(2, article.canonical_url);
-            insert_article.bind(3, article.site);
+            insert_article.bind_static(2, article.canonical_url);
+            insert_article.bind_static(3, article.site);
             bind_content(insert_article);
             insert_article.bind(18, cluster);
             insert_article.run();
         }
-        store_story_key(key, id, false);
-        add_urls(article, id, now);
+        store_story_key(prepared.signature, prepared.band_hashes, bucket, id);
+        // The URLs whose keys resolve() claimed become the record's (tombstoned ones excepted:
+        // their keys go again); a URL whose key another record holds stays with it.
+        for (const std::size_t i : claimed) {
+            const std::string& url = prepared.identity_urls[i];
+            if (has_tombstones) {
+                ScopedReset guard(url_tombstoned);
+                url_tombstoned.bind(1, url);
+                if (first_id(url_tombstoned).has_value()) {
+                    ScopedReset drop_guard(delete_key);
+                    delete_key.bind(1, std::bit_cast<std::int64_t>(prepared.url_keys[i]));
+                    delete_key.bind(2, id);
+                    delete_key.run();
+                    continue;
+                }
+            }
+            ScopedReset guard(add_url);
+            add_url.bind(1, id);
+            add_url.bind_static(2, url);
+            add_url.bind(3, now);
+            add_url.run();
+        }
+        if (has_frontier) {
+            for (const std::string& url : prepared.identity_urls) {
+                ScopedReset guard(leave_frontier);
+                leave_frontier.bind(1, url);
+                leave_frontier.run();
+            }
+        }
         return SaveResult::inserted;
     }
 
     const std::int64_t id = *found;
     std::int64_t stored_hash = 0;
+    std::int64_t stored_story = 0;
+    std::int64_t first_seen = now;
+    bool learns_id_key = false;
     {
-        ScopedReset guard(content_hash);
-        content_hash.bind(1, id);
-        stored_hash = first_id(content_hash).value_or(0);
+        ScopedReset guard(stored_state);
+        stored_state.bind(1, id);
+        if (stored_state.step()) {
+            stored_hash = stored_state.column_int64(0);
+            stored_story = stored_state.column_int64(1);
+            first_seen = stored_state.column_int64(2);
+            learns_id_key = stored_state.column_int64(3) != 0 && !article.id_key.empty();
+        }
     }
+    const std::uint32_t old_bucket = time_bucket(stored_story);
     SaveResult result = SaveResult::unchanged;
-    if (stored_hash != content.hash && stored_hash == content.core_hash) {
+    if (stored_hash != prepared.content_hash && stored_hash == prepared.core_hash) {
         // The record was saved without lead_prefix/section/html (by schema version 1, or by a
         // parser that did not produce them) and only those are new: fill them in, no revision.
         {
@@ -963,13 +1559,15 @@ SaveResult ArticleStore::Impl::save_one(const Article& article, std::int64_t now
             enrich_article.bind(2, article.lead_prefix);
             enrich_article.bind(3, article.section);
             enrich_article.bind(4, article.html);
-            enrich_article.bind(5, content.hash);
+            enrich_article.bind(5, prepared.content_hash);
             enrich_article.bind(6, now);
             enrich_article.bind(7, article.id_key);
             enrich_article.run();
         }
-        store_story_key(story_key(article), id, true);  // the lead prefix is not story text
-    } else if (stored_hash == content.hash) {
+        // The lead prefix is not story text: the signature changes.
+        remove_story_key(id, old_bucket);
+        store_story_key(prepared.signature, prepared.band_hashes, old_bucket, id);
+    } else if (stored_hash == prepared.content_hash) {
         ScopedReset guard(touch_article);
         touch_article.bind(1, id);
         touch_article.bind(2, now);
@@ -982,8 +1580,22 @@ SaveResult ArticleStore::Impl::save_one(const Article& article, std::int64_t now
             keep_revision.bind(2, now);
             keep_revision.run();
         }
-        const StoryKey key = story_key(article);
-        const std::int64_t cluster = choose_cluster(key, id);
+        if (id <= indexed_upto) {
+            // Indexed: its old text leaves the search index now (a contentless index needs
+            // it), unless an earlier change already did; index_pending() adds the new text.
+            ScopedReset guard(mark_search_pending);
+            mark_search_pending.bind(1, id);
+            mark_search_pending.run();
+            if (sqlite3_changes(db.handle()) != 0) {
+                ScopedReset unindex_guard(unindex_one);
+                unindex_one.bind(1, id);
+                unindex_one.run();
+            }
+        }
+        const std::uint32_t bucket = time_bucket(story_time(article.published, first_seen));
+        remove_story_key(id, old_bucket);
+        const std::int64_t cluster =
+            choose_cluster(prepared.signature, prepared.band_hashes, bucket, id);
         {
             ScopedReset guard(update_article);
             update_article.bind(1, id);
@@ -991,34 +1603,83 @@ SaveResult ArticleStore::Impl::save_one(const Article& article, std::int64_t now
             update_article.bind(18, cluster);
             update_article.run();
         }
-        store_story_key(key, id, true);
+        store_story_key(prepared.signature, prepared.band_hashes, bucket, id);
         result = SaveResult::updated;
     }
-    add_urls(article, id, now);
+    if (learns_id_key) {
+        add_id_key(article.id_key, id);
+    }
+    add_identity(prepared, id, now);
     return result;
 }
 
-void ArticleStore::Impl::add_urls(const Article& article, std::int64_t id, std::int64_t now) {
-    auto add = [&](const std::string& url) {
+std::size_t ArticleStore::Impl::index_pending() {
+    // Checked without the write lock first: a search with nothing to index writes nothing.
+    std::int64_t upto = 0;
+    {
+        ScopedReset guard(get_indexed_upto);
+        upto = first_id(get_indexed_upto).value_or(0);
+    }
+    std::int64_t last = 0;
+    {
+        ScopedReset guard(max_id);
+        last = first_id(max_id).value_or(0);
+    }
+    bool changed = false;
+    {
+        ScopedReset guard(any_search_pending);
+        changed = first_id(any_search_pending).value_or(0) != 0;
+    }
+    if (last <= upto && !changed) {
+        return 0;
+    }
+    // Chunks of kIndexChunk articles, one transaction each: the index of a million articles
+    // written in one transaction grows the WAL by gigabytes; smaller chunks are slower (each
+    // commit flushes and merges FTS5 segments: 10,000 ran at 60% of the speed of one chunk).
+    std::size_t indexed = 0;
+    for (;;) {
+        Transaction tx(db);
         {
-            ScopedReset guard(insert_url);
-            insert_url.bind(1, url);
-            insert_url.bind(2, id);
-            insert_url.bind(3, now);
-            insert_url.run();
+            ScopedReset guard(get_indexed_upto);
+            upto = first_id(get_indexed_upto).value_or(0);
         }
-        if (has_frontier) {
-            ScopedReset guard(leave_frontier);
-            leave_frontier.bind(1, url);
-            leave_frontier.run();
+        {
+            ScopedReset guard(index_changed);
+            index_changed.bind(1, upto);
+            index_changed.run();
+            indexed += static_cast<std::size_t>(sqlite3_changes64(db.handle()));
         }
-    };
-    add(article.canonical_url);
-    for (const std::string& url : article.urls) {
-        if (url.empty() || url == article.canonical_url) {
-            continue;
+        {
+            ScopedReset guard(clear_search_pending);
+            clear_search_pending.run();
         }
-        add(url);
+        std::optional<std::int64_t> chunk_end;
+        {
+            ScopedReset guard(index_chunk_end);
+            index_chunk_end.bind(1, upto);
+            chunk_end = first_id(index_chunk_end);
+        }
+        if (!chunk_end.has_value()) {
+            ScopedReset guard(max_id);
+            last = first_id(max_id).value_or(0);
+        }
+        const std::int64_t end = std::max(chunk_end.value_or(last), upto);
+        {
+            ScopedReset guard(index_new);
+            index_new.bind(1, upto);
+            index_new.bind(2, end);
+            index_new.run();
+            indexed += static_cast<std::size_t>(sqlite3_changes64(db.handle()));
+        }
+        {
+            ScopedReset guard(set_indexed_upto);
+            set_indexed_upto.bind(1, end);
+            set_indexed_upto.run();
+        }
+        tx.commit();
+        if (!chunk_end.has_value()) {
+            return indexed;
+        }
     }
 }
 
@@ -1081,24 +1742,70 @@ int ArticleStore::schema_version() const {
     return user_version(impl_->db);
 }
 
+PreparedArticle ArticleStore::prepare(Article article) {
+    PreparedArticle prepared;
+    prepared.valid = !article.canonical_url.empty() && !article.site.empty();
+    auto add_url = [&](const std::string& url) {
+        if (url.empty() || std::find(prepared.identity_urls.begin(), prepared.identity_urls.end(),
+                                     url) != prepared.identity_urls.end()) {
+            return;
+        }
+        prepared.identity_urls.push_back(url);
+        prepared.url_keys.push_back(url_hash(url));
+    };
+    add_url(article.canonical_url);
+    for (const std::string& url : article.urls) {
+        add_url(url);
+    }
+    prepared.id_key_hash = article.id_key.empty() ? 0 : id_hash(article.id_key);
+    Content content = serialize(article);
+    prepared.body_json = std::move(content.body);
+    prepared.images_json = std::move(content.images);
+    prepared.videos_json = std::move(content.videos);
+    prepared.content_hash = content.hash;
+    prepared.core_hash = content.core_hash;
+    prepared.signature = textkey::signature(article);
+    if (!prepared.signature.empty) {
+        prepared.band_hashes = band_hashes_of(prepared.signature);
+    }
+    prepared.article = std::move(article);
+    return prepared;
+}
+
 std::vector<SaveResult> ArticleStore::save(const std::vector<Article>& articles, Timestamp now) {
+    std::vector<PreparedArticle> prepared;
+    prepared.reserve(articles.size());
+    for (const Article& article : articles) {
+        prepared.push_back(prepare(article));
+    }
+    return save(prepared, now);
+}
+
+std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& articles,
+                                           Timestamp now) {
     std::vector<SaveResult> results;
     results.reserve(articles.size());
     Transaction tx(impl_->db);
-    impl_->begin_batch();
-    const std::int64_t seconds = to_unix(now);
-    for (const Article& article : articles) {
-        results.push_back(impl_->save_one(article, seconds));
+    try {
+        impl_->begin_batch();
+        const std::int64_t seconds = to_unix(now);
+        for (const PreparedArticle& article : articles) {
+            results.push_back(impl_->save_one(article, seconds));
+        }
+        tx.commit();
+    } catch (...) {
+        impl_->lsh.clear();  // it may hold rows the rollback removes
+        throw;
     }
-    tx.commit();
     return results;
 }
 
+std::size_t ArticleStore::index_pending() {
+    return impl_->index_pending();
+}
+
 bool ArticleStore::knows_url(std::string_view url) const {
-    Statement& query = impl_->knows_url;
-    ScopedReset guard(query);
-    query.bind(1, url);
-    return query.step();
+    return impl_->owner_of_url(url).has_value();
 }
 
 std::vector<StoredArticle> ArticleStore::list(std::optional<std::string_view> site,
@@ -1113,9 +1820,13 @@ std::vector<StoredArticle> ArticleStore::list(std::optional<std::string_view> si
 }
 
 std::optional<StoredArticle> ArticleStore::find(std::string_view url) const {
-    Statement& rows = impl_->find_by_url;
+    const std::optional<std::int64_t> id = impl_->owner_of_url(url);
+    if (!id.has_value()) {
+        return std::nullopt;
+    }
+    Statement& rows = impl_->find_by_id;
     ScopedReset guard(rows);
-    rows.bind(1, url);
+    rows.bind(1, *id);
     if (!rows.step()) {
         return std::nullopt;
     }
@@ -1123,9 +1834,13 @@ std::optional<StoredArticle> ArticleStore::find(std::string_view url) const {
 }
 
 std::vector<Article> ArticleStore::revisions(std::string_view canonical_url) const {
+    const std::optional<std::int64_t> id = impl_->owner_of_url(canonical_url);
+    if (!id.has_value()) {
+        return {};
+    }
     Statement& rows = impl_->list_revisions;
     ScopedReset guard(rows);
-    rows.bind(1, canonical_url);
+    rows.bind(1, *id);
     std::vector<Article> out;
     while (rows.step()) {
         Article article;
@@ -1166,12 +1881,26 @@ std::vector<StoredArticle> ArticleStore::cluster(std::int64_t cluster_id, std::s
 std::vector<std::string> ArticleStore::near_duplicates(const Article& article,
                                                        std::size_t limit) const {
     std::int64_t self = 0;  // no article has id 0
-    {
-        ScopedReset guard(impl_->owner_by_canonical);
-        impl_->owner_by_canonical.bind(1, article.canonical_url);
-        self = impl_->first_id(impl_->owner_by_canonical).value_or(0);
+    std::int64_t story_seconds =
+        story_time(article.published, to_unix(std::chrono::time_point_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now())));
+    if (const std::optional<std::int64_t> owner = impl_->owner_of_url(article.canonical_url)) {
+        ScopedReset guard(impl_->stored_state);
+        impl_->stored_state.bind(1, *owner);
+        ScopedReset url_guard(impl_->canonical_url_of);
+        impl_->canonical_url_of.bind(1, *owner);
+        if (impl_->canonical_url_of.step() &&
+            impl_->canonical_url_of.column_text(0) == article.canonical_url) {
+            self = *owner;
+            if (!article.published.has_value() && impl_->stored_state.step()) {
+                story_seconds = impl_->stored_state.column_int64(2);  // its first_seen
+            }
+        }
     }
-    const std::vector<Candidate> found = impl_->similar(story_key(article), self);
+    const textkey::Signature signature = textkey::signature(article);
+    const BandHashes bands = signature.empty ? BandHashes{} : band_hashes_of(signature);
+    const std::vector<Candidate> found =
+        impl_->similar(signature, bands, time_bucket(story_seconds), self, false);
     std::vector<std::string> urls;
     Statement& query = impl_->canonical_url_of;
     ScopedReset guard(query);
@@ -1195,6 +1924,7 @@ std::vector<StoredArticle> ArticleStore::search(std::string_view query,
     if (match.empty()) {
         return {};
     }
+    impl_->index_pending();
     Statement& rows = impl_->search_rows;
     ScopedReset guard(rows);
     rows.bind(1, match);
@@ -1267,7 +1997,7 @@ std::size_t ArticleStore::add_to_frontier(const std::vector<FrontierEntry>& entr
     Statement& stmt = impl_->add_frontier;
     ScopedReset guard(stmt);
     for (const FrontierEntry& entry : entries) {
-        if (entry.url.empty()) {
+        if (entry.url.empty() || impl_->owner_of_url(entry.url).has_value()) {
             continue;
         }
         stmt.reset();
@@ -1304,20 +2034,41 @@ void ArticleStore::remove_from_frontier(std::string_view url) {
 }
 
 void ArticleStore::save_raw_pages(const std::vector<RawPage>& pages) {
+    for (const RawPage& page : pages) {
+        check_raw_page(page);
+    }
+    std::vector<PreparedRawPage> prepared;
+    prepared.reserve(pages.size());
+    for (const RawPage& page : pages) {
+        prepared.push_back(prepare_raw_page(page));
+    }
+    save_raw_pages(prepared);
+}
+
+PreparedRawPage ArticleStore::prepare_raw_page(RawPage page) {
+    PreparedRawPage prepared;
+    prepared.size = page.html.size();
+    prepared.compressed = compress_text(page.html);
+    page.html.clear();
+    page.html.shrink_to_fit();
+    prepared.page = std::move(page);
+    return prepared;
+}
+
+void ArticleStore::save_raw_pages(const std::vector<PreparedRawPage>& pages) {
+    for (const PreparedRawPage& prepared : pages) {
+        check_raw_page(prepared.page);
+    }
     Transaction tx(impl_->db);
     std::set<std::string> replaced;
-    for (const RawPage& page : pages) {
-        if (page.canonical_url.empty() || page.page < 1) {
-            throw std::invalid_argument(
-                "storage: save_raw_pages: a page needs a canonical_url and a page number >= 1");
-        }
+    for (const PreparedRawPage& prepared : pages) {
+        const RawPage& page = prepared.page;
         if (replaced.insert(page.canonical_url).second) {
             Statement& del = impl_->delete_raw_pages;
             ScopedReset guard(del);
             del.bind(1, page.canonical_url);
             del.run();
         }
-        const std::vector<std::byte> compressed = compress_text(page.html, impl_->db.path());
         Statement& stmt = impl_->insert_raw_page;
         ScopedReset guard(stmt);
         stmt.bind(1, page.canonical_url);
@@ -1325,8 +2076,8 @@ void ArticleStore::save_raw_pages(const std::vector<RawPage>& pages) {
         stmt.bind(3, page.site);
         stmt.bind(4, page.url);
         stmt.bind(5, to_unix(page.fetched_at));
-        stmt.bind(6, static_cast<std::int64_t>(page.html.size()));
-        stmt.bind_blob(7, compressed);
+        stmt.bind(6, static_cast<std::int64_t>(prepared.size));
+        stmt.bind_blob(7, as_bytes(prepared.compressed));
         stmt.run();
     }
     tx.commit();
@@ -1378,9 +2129,13 @@ std::vector<StoredArticle> ArticleStore::due_for_revisit(std::string_view site,
 }
 
 void ArticleStore::mark_checked(std::string_view canonical_url, Timestamp when) {
+    const std::optional<std::int64_t> id = impl_->owner_of_url(canonical_url);
+    if (!id.has_value()) {
+        return;
+    }
     Statement& stmt = impl_->set_checked;
     ScopedReset guard(stmt);
-    stmt.bind(1, canonical_url);
+    stmt.bind(1, *id);
     stmt.bind(2, to_unix(when));
     stmt.run();
 }
@@ -1411,28 +2166,87 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
     run("DELETE FROM frontier WHERE url IN (SELECT u.url FROM article_urls u "
         "JOIN articles a ON a.id = u.article_id WHERE a.first_seen < ?1)",
         articles_cut);
-    // story_lsh has no foreign key: the LSH rows of the pruned articles go first, recomputed
-    // from their signatures.
-    std::vector<std::pair<std::int64_t, std::string>> signed_rows;
+    // story_lsh and identity_keys have no foreign key: the rows of the pruned articles go
+    // first, recomputed from their signatures, URLs and site IDs.
+    struct SignedRow {
+        std::int64_t id;
+        std::string signature;
+        std::int64_t story_seconds;
+    };
+    std::vector<SignedRow> signed_rows;
     {
         Statement& rows = impl_->pruned_signatures;
         ScopedReset guard(rows);
         rows.bind(1, articles_cut);
         while (rows.step()) {
             const std::vector<std::byte> blob = rows.column_blob(1);
-            signed_rows.emplace_back(
-                rows.column_int64(0),
-                std::string(reinterpret_cast<const char*>(blob.data()), blob.size()));
+            signed_rows.push_back(
+                SignedRow{rows.column_int64(0),
+                          std::string(reinterpret_cast<const char*>(blob.data()), blob.size()),
+                          rows.column_int64(2)});
         }
     }
-    for (const auto& [id, bytes] : signed_rows) {
-        impl_->delete_lsh_rows(id, buckets_of(textkey::from_bytes(bytes)));
+    for (const SignedRow& row : signed_rows) {
+        const textkey::Signature signature = textkey::from_bytes(row.signature);
+        if (!signature.empty) {
+            impl_->delete_lsh_rows(row.id, band_hashes_of(signature),
+                                   time_bucket(row.story_seconds));
+        }
     }
-    // Foreign keys cascade to article_urls, article_revisions, story_signatures and
-    // unsigned_articles; the articles_fts_delete trigger removes the index entries.
+    std::vector<std::pair<std::uint64_t, std::int64_t>> keys;  // (identity key, article id)
+    {
+        Statement& rows = impl_->pruned_keys;
+        ScopedReset guard(rows);
+        rows.bind(1, articles_cut);
+        while (rows.step()) {
+            const std::string id_key = rows.column_text(1);
+            if (!id_key.empty()) {
+                keys.emplace_back(id_hash(id_key), rows.column_int64(0));
+            }
+            keys.emplace_back(url_hash(rows.column_text(2)), rows.column_int64(0));
+        }
+    }
+    {
+        Statement& rows = impl_->pruned_urls;
+        ScopedReset guard(rows);
+        rows.bind(1, articles_cut);
+        while (rows.step()) {
+            keys.emplace_back(url_hash(rows.column_text(1)), rows.column_int64(0));
+        }
+    }
+    for (const auto& [key, id] : keys) {
+        Statement& del = impl_->delete_key;
+        ScopedReset guard(del);
+        del.bind(1, std::bit_cast<std::int64_t>(key));
+        del.bind(2, id);
+        del.run();
+    }
+    // The search index entries of indexed articles (a contentless index needs their text).
+    {
+        ScopedReset guard(impl_->get_indexed_upto);
+        impl_->indexed_upto = impl_->first_id(impl_->get_indexed_upto).value_or(0);
+    }
+    {
+        Statement unindex = db.prepare(
+            "INSERT INTO articles_fts (articles_fts, rowid, title, lead, body) SELECT 'delete', "
+            "a.id, " +
+            fts_values() +
+            " FROM articles a WHERE a.first_seen < ?1 AND a.id <= ?2 AND a.id NOT IN "
+            "(SELECT article_id FROM search_pending)");
+        unindex.bind(1, articles_cut);
+        unindex.bind(2, impl_->indexed_upto);
+        unindex.run();
+    }
+    // Foreign keys cascade to article_urls, article_revisions, story_signatures,
+    // unsigned_articles, unkeyed_articles and search_pending.
     result.articles = run("DELETE FROM articles WHERE first_seen < ?1", articles_cut);
     result.raw_pages = run("DELETE FROM raw_pages WHERE fetched_at < ?1", to_unix(raw_before));
     result.fetch_states = run("DELETE FROM fetch_states WHERE fetched_at < ?1", articles_cut);
+    // Ids above the largest left are given again: they must count as not indexed.
+    run("UPDATE search_state SET indexed_upto = "
+        "min(indexed_upto, (SELECT coalesce(max(id), 0) FROM articles)) WHERE ?1 = ?1",
+        0);
+    impl_->lsh.clear();
     tx.commit();
     return result;
 }

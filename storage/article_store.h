@@ -1,6 +1,7 @@
 // The article database (SQLite, WAL). The only module that talks to SQLite.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/article.h"
+#include "core/textkey.h"
 
 namespace baofeed::storage {
 
@@ -61,6 +63,36 @@ struct RawPage {
     int page = 1;  // page number for split articles (1, 2, ...)
 };
 
+// An article with everything save() computes from it, computed by ArticleStore::prepare() on
+// any thread, so that the writer only runs SQL. A plain value (copy, move, keep in queues);
+// the derived members are read-only for callers: save() trusts them to match `article`.
+struct PreparedArticle {
+    Article article;
+    // Identity: canonical_url then every other URL of `urls` (distinct, non-empty, in order),
+    // with their 64-bit hashes, and the hash of id_key (0 when it is empty).
+    std::vector<std::string> identity_urls;
+    std::vector<std::uint64_t> url_keys;
+    std::uint64_t id_key_hash = 0;
+    // Story key: the MinHash signature (textkey::signature) and its LSH band hashes (20 bits).
+    textkey::Signature signature;
+    std::array<std::uint32_t, textkey::kBands> band_hashes{};
+    // Serialized columns and the content hashes that decide "changed?".
+    std::string body_json;
+    std::string images_json;
+    std::string videos_json;
+    std::int64_t content_hash = 0;
+    std::int64_t core_hash = 0;  // without the fields added in schema version 2
+    bool valid = false;          // canonical_url and site non-empty
+};
+
+// A raw page compressed by ArticleStore::prepare_raw_page() on any thread. `page.html` is
+// emptied (the compressed bytes replace it); `size` is its length in bytes.
+struct PreparedRawPage {
+    RawPage page;
+    std::size_t size = 0;
+    std::string compressed;
+};
+
 struct PruneResult {
     std::size_t articles = 0;   // deleted, with their URLs, revisions and raw pages
     std::size_t raw_pages = 0;  // deleted raw pages of articles that stay
@@ -70,8 +102,14 @@ struct PruneResult {
 // Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
 // Throws StorageError ("storage: <path>: <reason>") when it cannot be opened or migrated, or
 // when the file's schema is newer than this program knows.
-// Not thread-safe: one ArticleStore per thread. Several processes may open one file; writers
-// wait up to busy_timeout for each other.
+// Not thread-safe: one ArticleStore per thread; only the static prepare() and
+// prepare_raw_page() may run on any thread. Several processes may open one file; writers wait
+// up to busy_timeout for each other.
+// Resources: SQLite's page cache (configure_connection: 16 MiB); a writer that saves many
+// articles of one week keeps that week's LSH rows in memory (at most 4 weeks, 256-512 bytes per
+// article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a commit leaves
+// 4,000 pages in the WAL, a thread of the store checkpoints it (its own SQLite connection), so
+// commits do not wait for the copy and the fsyncs; it is joined by the destructor.
 class ArticleStore {
   public:
     explicit ArticleStore(const std::string& path);
@@ -86,9 +124,13 @@ class ArticleStore {
     // non-empty (else std::invalid_argument, and nothing of the batch is saved).
     // Identity: the record is the first found by (1) id_key (when non-empty), (2) canonical_url
     // as a record's canonical URL, (3) any of canonical_url and `urls` already recorded for a
-    // record (alias), across hosts too. No record -> inserted, with its story cluster (the
-    // cluster of the most similar stored article when textkey::similarity reaches
-    // kSameStoryThreshold, else its own id). Found with the same content -> unchanged (only new
+    // record (alias), across hosts too; URLs compare byte for byte. No record -> inserted, with
+    // its story cluster (the cluster of the most similar stored article when
+    // textkey::similarity reaches kSameStoryThreshold, else its own id). Stories are compared
+    // within a window of story dates (published, else first_seen = now): the article's week
+    // (UTC, counted from 2000-01-01) and the weeks before and after, so stories less than 7
+    // days apart are always compared and stories 14 or more days apart never (a copy
+    // republished later starts its own cluster). Found with the same content -> unchanged (only new
     // URLs are recorded). Found with changed title/lead/lead_prefix/section/author/dates/body/
     // images/videos/html -> updated: the previous version goes to the revisions table, the
     // record takes the new content (`modified` as given), `updated` = now, and its cluster is
@@ -100,6 +142,15 @@ class ArticleStore {
     // batch is compared with the earlier one. Throws StorageError when the database cannot be
     // written.
     std::vector<SaveResult> save(const std::vector<Article>& articles, Timestamp now);
+
+    // Computes everything save() needs from `article` that is not in the database: identity
+    // key hashes, the story signature and LSH band hashes, the JSON columns and the content
+    // hash. Pure and thread-safe (no store needed): the crawler's parse threads call it, the
+    // writer thread then calls save(prepared, now). Does not validate: save() does.
+    static PreparedArticle prepare(Article article);
+    // save() of articles prepared by prepare(): same contract and results as
+    // save(const std::vector<Article>&, Timestamp), and the same transaction.
+    std::vector<SaveResult> save(const std::vector<PreparedArticle>& articles, Timestamp now);
 
     // True when `url` is the canonical URL or an alias of a stored article.
     bool knows_url(std::string_view url) const;
@@ -122,13 +173,25 @@ class ArticleStore {
     // Canonical URLs of stored articles that tell the same story as `article` (similarity of
     // their signatures >= textkey::kSameStoryThreshold), most similar first, at most `limit`
     // (0 = all candidates). The article's own record (by canonical URL) is left out. Reads only
-    // the LSH buckets of the article's signature, never all articles.
+    // the LSH buckets of the article's signature in the window of save() (3 weeks x 16 bands:
+    // 48 range probes), never all articles; the story date is `published`, else the stored
+    // record's first_seen, else the current time.
     std::vector<std::string> near_duplicates(const Article& article, std::size_t limit) const;
 
     // Full-text search (FTS5) over title, lead and body, diacritic- and case-insensitive
     // ("bac kan" finds "Bắc Kạn"); best matches first. `query` is plain words, not FTS syntax.
+    // Calls index_pending() first, so every stored article is searched (which takes the write
+    // lock when there is anything to index).
     std::vector<StoredArticle> search(std::string_view query, std::optional<std::string_view> site,
                                       std::size_t limit) const;
+
+    // save() keeps the full-text index off its path: new articles and new versions of updated
+    // ones are indexed here, all pending at once, in transactions of 50,000 articles (a
+    // correction's old text leaves the index when it is saved; prune() removes the index
+    // entries of what it deletes). Returns how many articles were indexed. The crawler calls it at
+    // the end of a run; search() calls it too. Throws StorageError when the database cannot be
+    // written.
+    std::size_t index_pending();
 
     // Conditional-GET state.
     std::optional<FetchState> fetch_state(std::string_view url) const;
@@ -144,10 +207,17 @@ class ArticleStore {
     std::vector<FrontierEntry> frontier(std::string_view site, std::size_t limit) const;
     void remove_from_frontier(std::string_view url);
 
-    // Raw pages, kept compressed (zlib). save_raw_pages replaces every page of the same
-    // canonical URL, in one transaction; REQUIRES canonical_url non-empty and page >= 1 (else
-    // std::invalid_argument and nothing is saved). raw_pages: ordered by page.
+    // Raw pages, kept compressed (zstd level 1; zlib rows of earlier versions are read too).
+    // save_raw_pages replaces every page of the same canonical URL, in one transaction; REQUIRES
+    // canonical_url non-empty and page >= 1 (else std::invalid_argument and nothing is saved).
+    // raw_pages: ordered by page.
     void save_raw_pages(const std::vector<RawPage>& pages);
+    // Compresses a raw page for save_raw_pages(prepared): the crawler's parse threads do it, so
+    // the writer only inserts. Pure and thread-safe. Throws StorageError if zstd fails.
+    static PreparedRawPage prepare_raw_page(RawPage page);
+    // The same as save_raw_pages(pages) (same contract, one transaction) for pages prepared by
+    // prepare_raw_page().
+    void save_raw_pages(const std::vector<PreparedRawPage>& pages);
     std::vector<RawPage> raw_pages(std::string_view canonical_url) const;
     // Canonical URLs that have raw pages, optionally of one site.
     std::vector<std::string> raw_page_articles(std::optional<std::string_view> site) const;

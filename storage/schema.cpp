@@ -143,8 +143,9 @@ INSERT INTO articles_fts (rowid, title, lead, body)
 
 // Version 3: crawl state. Revisit time per article, conditional-GET state, robots.txt cache,
 // the frontier of discovered URLs, compressed raw pages, and tombstones of pruned articles.
-// raw_pages.html is zlib data of `size` bytes of UTF-8; raw pages are keyed by canonical URL
-// and outlive nothing: prune() deletes them with their article or by age.
+// raw_pages.html is compressed data (zlib until version 4, then zstd frames: told apart by their
+// magic bytes) of `size` bytes of UTF-8; raw pages are keyed by canonical URL and outlive nothing:
+// prune() deletes them with their article or by age.
 constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE articles ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;
 UPDATE articles SET checked = updated;
@@ -222,11 +223,110 @@ INSERT OR IGNORE INTO unsigned_articles (article_id, recluster) SELECT id, 0 FRO
 
 )sql";
 
+// Version 5: insert throughput at a million articles (issue 5). save() no longer touches a
+// random TEXT index; its writes land in a few hot regions.
+// - articles is rebuilt without UNIQUE (canonical_url), the index articles_id_key and the
+//   json_valid CHECKs (the program writes the JSON; reading parses it): identity is kept by
+//   identity_keys. The small columns come first, so reading them (identity, state, cluster)
+//   does not walk the overflow pages of body and html. Ids are kept, so every table referring
+//   to articles still matches.
+// - identity_keys: one row per URL of an article and per id_key, keyed by its 64-bit hash
+//   (XXH3 seed 1 of the URL, seed 2 of the id_key; storage/article_store.cpp), -> article id.
+//   No foreign key (a cascade would need an index by article): the program deletes the rows of
+//   pruned articles. A hash is verified against article_urls / articles.id_key before use.
+//   Rows of articles migrated from version 4 are computed by ArticleStore when it opens the
+//   file (unkeyed_articles lists them; until then those articles are not found by URL).
+// - article_urls is keyed by (article_id, url): an article's URLs are appended together.
+// - story_lsh keys become (time bucket << 52) | (band hash << 32) | article id: the time bucket
+//   is coalesce(published, first_seen) in weeks since 2000-01-01 (0 .. 4095, clamped), the band
+//   hash the top 20 bits of the band's mixed key (version 4 kept 32). A chronological crawl
+//   appends into the newest buckets; stories are compared with those of their own and the two
+//   neighbouring weeks only (at least 7 days either side).
+// - articles_fts is no longer filled by triggers: ArticleStore::index_pending() indexes the
+//   articles with id > search_state.indexed_upto and those listed in search_pending (updated
+//   since they were indexed; their old text left the index when they were updated). The
+//   version 4 triggers had indexed every row.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE articles_v5 (
+    id            INTEGER PRIMARY KEY,
+    canonical_url TEXT    NOT NULL,
+    site          TEXT    NOT NULL,
+    id_key        TEXT    NOT NULL DEFAULT '',
+    published     INTEGER,
+    modified      INTEGER,
+    first_seen    INTEGER NOT NULL,
+    updated       INTEGER NOT NULL,
+    checked       INTEGER NOT NULL DEFAULT 0,
+    cluster_id    INTEGER NOT NULL DEFAULT 0,
+    content_hash  INTEGER NOT NULL,
+    title         TEXT    NOT NULL,
+    author        TEXT    NOT NULL,
+    lead_prefix   TEXT    NOT NULL DEFAULT '',
+    section       TEXT    NOT NULL DEFAULT '',
+    lead          TEXT    NOT NULL,
+    images        TEXT    NOT NULL,
+    videos        TEXT    NOT NULL,
+    body          TEXT    NOT NULL,
+    html          TEXT    NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO articles_v5 (id, canonical_url, site, title, author, published, modified, lead,
+                         body, images, videos, content_hash, first_seen, updated, id_key,
+                         lead_prefix, section, html, cluster_id, checked)
+    SELECT id, canonical_url, site, title, author, published, modified, lead, body, images,
+           videos, content_hash, first_seen, updated, id_key, lead_prefix, section, html,
+           cluster_id, checked
+    FROM articles ORDER BY id;
+DROP TABLE articles;
+ALTER TABLE articles_v5 RENAME TO articles;
+CREATE INDEX articles_newest
+    ON articles (coalesce(published, first_seen) DESC, canonical_url);
+CREATE INDEX articles_site_newest
+    ON articles (site, coalesce(published, first_seen) DESC, canonical_url);
+CREATE INDEX articles_cluster_newest
+    ON articles (cluster_id, coalesce(published, first_seen) DESC, canonical_url);
+CREATE INDEX articles_by_first_seen ON articles (first_seen);
+
+CREATE TABLE article_urls_v5 (
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    url        TEXT    NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (article_id, url)
+) STRICT, WITHOUT ROWID;
+INSERT INTO article_urls_v5 (article_id, url, first_seen)
+    SELECT article_id, url, first_seen FROM article_urls ORDER BY article_id, url;
+DROP TABLE article_urls;
+ALTER TABLE article_urls_v5 RENAME TO article_urls;
+
+CREATE TABLE identity_keys (
+    key        INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL
+) STRICT;
+CREATE TABLE unkeyed_articles (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE
+) STRICT;
+INSERT INTO unkeyed_articles (article_id) SELECT id FROM articles;
+
+CREATE TABLE story_lsh_v5 (key INTEGER PRIMARY KEY) STRICT;
+INSERT INTO story_lsh_v5 (key)
+    SELECT (max(0, min(4095, (coalesce(a.published, a.first_seen) - 946684800) / 604800)) << 52)
+           | (((l.key >> 44) & 1048575) << 32) | (l.key & 4294967295)
+    FROM story_lsh l JOIN articles a ON a.id = (l.key & 4294967295)
+    ORDER BY 1;
+DROP TABLE story_lsh;
+ALTER TABLE story_lsh_v5 RENAME TO story_lsh;
+
+CREATE TABLE search_state (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_upto  INTEGER NOT NULL
+) STRICT;
+INSERT INTO search_state (id, indexed_upto) SELECT 1, coalesce(max(id), 0) FROM articles;
+CREATE TABLE search_pending (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE
+) STRICT;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},
-    {2, kSchemaV2},
-    {3, kSchemaV3},
-    {4, kSchemaV4},
+    {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5, true},
 };
 
 void check_sequence(std::span<const Migration> steps) {
@@ -238,6 +338,30 @@ void check_sequence(std::span<const Migration> steps) {
         ++expected;
     }
 }
+
+// Turns foreign key enforcement off for its lifetime when `off`, and back on after.
+class ForeignKeysOff {
+  public:
+    ForeignKeysOff(Database& db, bool off) : db_(db), off_(off) {
+        if (off_) {
+            db_.exec("PRAGMA foreign_keys = OFF");
+        }
+    }
+    ~ForeignKeysOff() {
+        if (off_) {
+            try {
+                db_.exec("PRAGMA foreign_keys = ON");
+            } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+            }
+        }
+    }
+    ForeignKeysOff(const ForeignKeysOff&) = delete;
+    ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+  private:
+    Database& db_;
+    bool off_;
+};
 
 [[noreturn]] void refuse_newer(const Database& db, int found, int latest) {
     throw StorageError(storage_message(db.path(),
@@ -291,6 +415,10 @@ int apply_migrations(Database& db, std::span<const Migration> steps) {
         if (step.version <= current) {
             continue;
         }
+        // A step that rebuilds a table runs with foreign keys off (outside the transaction:
+        // SQLite ignores the pragma inside one), so dropping the old table does not cascade;
+        // the references are checked before the commit.
+        ForeignKeysOff fk_off(db, step.rebuilds_tables);
         Transaction tx(db);
         // Another connection may have migrated while we waited for the write lock.
         current = user_version(db);
@@ -301,6 +429,11 @@ int apply_migrations(Database& db, std::span<const Migration> steps) {
             continue;  // tx rolls back an empty transaction
         }
         db.exec(step.sql);
+        if (step.rebuilds_tables &&
+            db.query_int("SELECT count(*) FROM pragma_foreign_key_check") != 0) {
+            throw StorageError(storage_message(db.path(), "foreign key violation",
+                                               "migrate to " + std::to_string(step.version)));
+        }
         db.exec("PRAGMA user_version = " + std::to_string(step.version));
         tx.commit();
         current = step.version;

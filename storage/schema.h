@@ -13,6 +13,9 @@ namespace baofeed::storage {
 struct Migration {
     int version;
     std::string_view sql;
+    // The step rebuilds tables (CREATE new, copy, DROP old, RENAME): it runs with foreign keys
+    // off and fails when PRAGMA foreign_key_check finds a violation before its commit.
+    bool rebuilds_tables = false;
 };
 
 // The program's migrations, in order; versions are 1, 2, 3, ... without gaps.
@@ -23,8 +26,9 @@ int latest_version();
 
 // Settings that do not persist in the file and must be set on every connection:
 // busy_timeout=10000 ms, foreign_keys=ON, journal_mode=WAL (persistent, but set every time so a
-// new file gets it), synchronous=NORMAL; and for speed cache_size=32 MiB, mmap_size=256 MiB,
-// wal_autocheckpoint=4000 pages. Throws StorageError when WAL cannot be enabled on a
+// new file gets it), synchronous=NORMAL; and for speed cache_size=16 MiB, no memory map,
+// wal_autocheckpoint=4000 pages (ArticleStore moves the checkpoints to a thread of its own).
+// Throws StorageError when WAL cannot be enabled on a
 // file (":memory:" databases keep their in-memory journal).
 void configure_connection(Database& db);
 

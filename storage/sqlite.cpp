@@ -121,6 +121,14 @@ void Statement::bind(int index, std::string_view text) {
     }
 }
 
+void Statement::bind_static(int index, std::string_view text) {
+    const int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(), SQLITE_STATIC,
+                                       SQLITE_UTF8);
+    if (rc != SQLITE_OK) {
+        fail("bind");
+    }
+}
+
 void Statement::bind(int index, std::int64_t value) {
     if (sqlite3_bind_int64(stmt_.get(), index, value) != SQLITE_OK) {
         fail("bind");
@@ -236,6 +244,65 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     db_.exec("COMMIT");
     done_ = true;
+}
+
+WalCheckpointer::WalCheckpointer(Database& db, int pages) : db_(db), pages_(pages) {
+    sqlite3_wal_hook(db_.handle(), &WalCheckpointer::on_commit, this);
+}
+
+WalCheckpointer::~WalCheckpointer() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    sqlite3_wal_autocheckpoint(db_.handle(), pages_);
+}
+
+int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int frames) {
+    auto* checkpointer = static_cast<WalCheckpointer*>(self);
+    if (frames < checkpointer->pages_) {
+        return SQLITE_OK;
+    }
+    {
+        std::lock_guard lock(checkpointer->mutex_);
+        checkpointer->requested_ = true;
+        if (!checkpointer->thread_.joinable()) {
+            try {
+                checkpointer->thread_ = std::thread(&WalCheckpointer::run, checkpointer);
+            } catch (...) {  // no thread: the backstop below still checkpoints
+            }
+        }
+    }
+    checkpointer->wake_.notify_one();
+    if (frames >= 8 * checkpointer->pages_ || !checkpointer->thread_.joinable()) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+}
+
+void WalCheckpointer::run() {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(db_.path().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        sqlite3_close_v2(raw);
+        return;  // the committing thread's backstop checkpoints
+    }
+    const SqliteHandle connection(raw);
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [&] { return requested_ || stop_; });
+        if (stop_) {
+            return;
+        }
+        requested_ = false;
+        lock.unlock();
+        sqlite3_wal_checkpoint_v2(connection.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+        lock.lock();
+    }
 }
 
 }  // namespace baofeed::storage

@@ -3,13 +3,16 @@
 // Thread use: a Database and its Statements belong to one thread at a time.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <sqlite3.h>
@@ -79,6 +82,9 @@ class Statement {
 
     void bind(int index, std::string_view text);
     void bind(int index, const char* text) { bind(index, std::string_view(text)); }
+    // Binds `text` without copying it. REQUIRES: it stays alive and unchanged until the
+    // statement is reset or the binding replaced (for large values bound by a hot path).
+    void bind_static(int index, std::string_view text);
     void bind(int index, std::int64_t value);
     void bind(int index, std::optional<std::int64_t> value);  // nullopt -> NULL
     void bind_null(int index);
@@ -140,6 +146,36 @@ class Transaction {
   private:
     Database& db_;
     bool done_ = false;
+};
+
+// Checkpoints a WAL file database on a thread of its own, so that the writer's commits only
+// append to the WAL and never wait for the copy into the database file and its fsyncs. Replaces
+// SQLite's autocheckpoint on `db`: a commit that leaves `pages` or more frames in the WAL wakes
+// the thread (started then), which runs a PASSIVE checkpoint on a connection of its own; a
+// commit that leaves 8 x `pages` or more (the thread cannot keep up, or the writer never pauses
+// long enough for the WAL to restart) also checkpoints in the committing thread, as SQLite's
+// autocheckpoint would. Checkpoint failures are ignored: the WAL stays valid, only longer.
+// The destructor stops and joins the thread and puts SQLite's autocheckpoint back.
+// REQUIRES: `db` is a file database in WAL mode and outlives this object; the object is used
+// by the thread that uses `db`.
+class WalCheckpointer {
+  public:
+    WalCheckpointer(Database& db, int pages);
+    ~WalCheckpointer();
+    WalCheckpointer(const WalCheckpointer&) = delete;
+    WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+  private:
+    static int on_commit(void* self, sqlite3* db, const char* name, int frames);
+    void run();
+
+    Database& db_;
+    int pages_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool requested_ = false;
+    bool stop_ = false;
+    std::thread thread_;
 };
 
 }  // namespace baofeed::storage

@@ -49,6 +49,40 @@ TEST(ArticleStore, RoundTripsEveryFieldOfAnArticle) {
     EXPECT_GT(stored[0].cluster, 0);
 }
 
+TEST(ArticleStore, ArticlesPreparedOnOtherThreadsSaveExactlyAsPlainOnes) {
+    std::vector<Article> articles;
+    for (int i = 0; i < 6; ++i) {
+        Article a = make_article("https://baodanang.vn/p-" + std::to_string(i) + ".html");
+        a.id_key = "baodanang#" + std::to_string(i);
+        a.urls.push_back("https://m.baodanang.vn/p-" + std::to_string(i) + ".html");
+        a.urls.push_back(a.canonical_url);  // listed twice: one key
+        articles.push_back(a);
+    }
+    std::vector<PreparedArticle> prepared(articles.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < articles.size(); ++i) {
+        threads.emplace_back([&, i] { prepared[i] = ArticleStore::prepare(articles[i]); });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(prepared[0].identity_urls,
+              (std::vector<std::string>{articles[0].canonical_url, articles[0].urls[1]}));
+    ArticleStore plain(":memory:");
+    ArticleStore fast(":memory:");
+    EXPECT_EQ(plain.save(articles, at(5)), fast.save(prepared, at(5)));
+    for (const Article& a : articles) {
+        ASSERT_TRUE(fast.find(a.urls[1]).has_value());
+        EXPECT_EQ(fast.find(a.urls[1])->article, plain.find(a.urls[1])->article);
+    }
+    // Saved again, prepared: unchanged; a batch with an invalid article saves nothing.
+    EXPECT_EQ(fast.save(prepared, at(6)), std::vector<SaveResult>(6, SaveResult::unchanged));
+    std::vector<PreparedArticle> bad = {ArticleStore::prepare(make_article("https://x.vn/ok")),
+                                        ArticleStore::prepare(make_article(""))};
+    EXPECT_THROW(fast.save(bad, at(7)), std::invalid_argument);
+    EXPECT_FALSE(fast.knows_url("https://x.vn/ok"));
+}
+
 TEST(ArticleStore, RoundTripsEmptyFieldsAndMissingDates) {
     ArticleStore store(":memory:");
     Article article;

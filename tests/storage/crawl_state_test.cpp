@@ -1,7 +1,10 @@
 // Crawl state kept by the store: conditional-GET state, robots.txt cache, the frontier, raw
 // pages, revisits, and pruning with tombstones.
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
+#include <zlib.h>
 
 #include <gtest/gtest.h>
 
@@ -203,6 +206,61 @@ TEST(RawPages, AreKeptCompressedPerCanonicalUrlAndPage) {
     ASSERT_TRUE(sizes.step());
     EXPECT_EQ(sizes.column_int64(0), static_cast<std::int64_t>(html.size()));
     EXPECT_LT(sizes.column_int64(1) * 5, sizes.column_int64(0));  // compressed
+}
+
+TEST(RawPages, PreparedOnAnotherThreadAreSavedCompressedAndReadBack) {
+    std::string html = "<html><body>";
+    for (int i = 0; i < 200; ++i) {
+        html += "<p>Đoạn " + std::to_string(i) + " của trang báo.</p>";
+    }
+    html += "</body></html>";
+    PreparedRawPage prepared;
+    std::thread([&] {
+        prepared = ArticleStore::prepare_raw_page(raw("https://x.vn/a", html, 1));
+    }).join();
+    EXPECT_TRUE(prepared.page.html.empty());
+    EXPECT_EQ(prepared.size, html.size());
+    EXPECT_LT(prepared.compressed.size() * 5, html.size());
+    ArticleStore store(":memory:");
+    store.save_raw_pages(std::vector<PreparedRawPage>{prepared});
+    ASSERT_EQ(store.raw_pages("https://x.vn/a").size(), 1U);
+    EXPECT_EQ(store.raw_pages("https://x.vn/a")[0].html, html);
+    EXPECT_THROW(store.save_raw_pages(std::vector<PreparedRawPage>{
+                     ArticleStore::prepare_raw_page(raw("https://x.vn/b", "b", 0))}),
+                 std::invalid_argument);
+}
+
+TEST(RawPages, AreZstdFramesAndRowsOfOlderVersionsInZlibAreStillRead) {
+    const std::string html =
+        "<html><body><p>Tin cũ, lưu bằng zlib, đọc lại được.</p></body></html>";
+    const PreparedRawPage prepared = ArticleStore::prepare_raw_page(raw("https://x.vn/a", html, 1));
+    ASSERT_GE(prepared.compressed.size(), 4U);
+    EXPECT_EQ(prepared.compressed.substr(0, 4), std::string("\x28\xB5\x2F\xFD"));
+
+    TempDir dir;
+    const std::string path = dir.file("old-raw.db");
+    {
+        ArticleStore store(path);
+        store.save_raw_pages({raw("https://x.vn/a", "placeholder", 1)});
+    }
+    {
+        // What versions before zstd wrote: a zlib stream of the page.
+        uLongf size = compressBound(static_cast<uLong>(html.size()));
+        std::string zlib_data(size, '\0');
+        ASSERT_EQ(compress2(reinterpret_cast<Bytef*>(zlib_data.data()), &size,
+                            reinterpret_cast<const Bytef*>(html.data()),
+                            static_cast<uLong>(html.size()), Z_BEST_SPEED),
+                  Z_OK);
+        zlib_data.resize(size);
+        Database db(path);
+        Statement update = db.prepare("UPDATE raw_pages SET html = ?1, size = ?2");
+        update.bind_blob(1, std::as_bytes(std::span(zlib_data.data(), zlib_data.size())));
+        update.bind(2, static_cast<std::int64_t>(html.size()));
+        update.step();
+    }
+    ArticleStore store(path);
+    ASSERT_EQ(store.raw_pages("https://x.vn/a").size(), 1U);
+    EXPECT_EQ(store.raw_pages("https://x.vn/a")[0].html, html);
 }
 
 TEST(RawPages, APageNumberBelowOneIsRejectedAndNothingIsSaved) {

@@ -165,11 +165,18 @@ void expect_consistent(const std::string& path) {
     EXPECT_NO_THROW(
         check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)"));
     EXPECT_EQ(check.query_int("SELECT count(*) FROM unsigned_articles"), 0);
+    if (user_version(check) >= 5) {
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM unkeyed_articles"), 0);
+        // Every URL and site ID of every article has its identity key.
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"),
+                  check.query_int("SELECT count(*) FROM article_urls") +
+                      check.query_int("SELECT count(*) FROM articles WHERE id_key <> ''"));
+    }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsFour) {
-    ASSERT_EQ(latest_version(), 4);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 4);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsFive) {
+    ASSERT_EQ(latest_version(), 5);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 5);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -186,7 +193,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 4);
+    EXPECT_EQ(store.schema_version(), 5);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -263,7 +270,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 4);
+    EXPECT_EQ(store.schema_version(), 5);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -348,6 +355,117 @@ TEST(Migrations, AnInterruptedSigningOfMigratedRowsResumesOnTheNextOpen) {
     EXPECT_EQ(store.find(wire_copy(0).canonical_url)->cluster,
               store.find(wire_copy(1).canonical_url)->cluster);
     expect_consistent(path);
+}
+
+// Inserts `a` as a version 4 program did: the row, its URLs, its (textkey version 2) signature
+// and LSH rows (high 32 bits of the mixed band key | article id); the version 2 triggers index
+// it for search.
+std::int64_t insert_v4(Database& db, const Article& a, std::int64_t first_seen,
+                       std::int64_t cluster) {
+    const std::int64_t id = insert_v1(db, a, first_seen);
+    Statement update = db.prepare(
+        "UPDATE articles SET id_key = ?2, lead_prefix = ?3, section = ?4, html = ?5, "
+        "cluster_id = ?6, content_hash = ?7, checked = ?8 WHERE id = ?1");
+    update.bind(1, id);
+    update.bind(2, a.id_key);
+    update.bind(3, a.lead_prefix);
+    update.bind(4, a.section);
+    update.bind(5, a.html);
+    update.bind(6, cluster == 0 ? id : cluster);
+    update.bind(7, v2_hash(a));
+    update.bind(8, first_seen);
+    update.run();
+    const textkey::Signature signature = textkey::signature(a);
+    const std::string bytes = textkey::to_bytes(signature);
+    Statement sign =
+        db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2)");
+    sign.bind(1, id);
+    sign.bind_blob(2, std::as_bytes(std::span(bytes.data(), bytes.size())));
+    sign.run();
+    const std::vector<std::int64_t> keys = textkey::band_keys(signature);
+    for (std::size_t band = 0; band < keys.size(); ++band) {
+        const std::uint64_t bucket =
+            std::bit_cast<std::uint64_t>(v2_band_key(band, keys[band])) & ~0xFFFF'FFFFULL;
+        Statement add = db.prepare("INSERT INTO story_lsh (key) VALUES (?1)");
+        add.bind(1, std::bit_cast<std::int64_t>(bucket | static_cast<std::uint64_t>(id)));
+        add.run();
+    }
+    return id;
+}
+
+TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSignatures) {
+    TempDir dir;
+    const std::string path = dir.file("v4.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/phong-chay.html"};
+    keyed.section = "Môi trường";
+    keyed.html = "<p>Toàn tỉnh hiện có hơn 370 nghìn ha rừng.</p>";
+    Article wire = wire_copy(0);
+    wire.id_key = "baobackan#9";
+    std::int64_t wire_id = 0;
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(4)), 4);
+        db.exec("DELETE FROM unsigned_articles");  // what the version 4 program left
+        wire_id = insert_v4(db, wire, 100, 0);
+        insert_v4(db, keyed, 200, 0);
+        db.exec("DELETE FROM unsigned_articles");
+        ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 5);
+
+    // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
+    ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
+    EXPECT_EQ(store.find(keyed.urls[1])->article, keyed);
+    EXPECT_TRUE(store.knows_url(wire.canonical_url));
+    Article moved = keyed;
+    moved.canonical_url = "https://baobackan.vn/slug-moi-4711.html";
+    moved.urls = {moved.canonical_url};
+    EXPECT_EQ(store.save({moved}, at(300))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.find(moved.canonical_url)->article.canonical_url, keyed.canonical_url);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 2U);
+
+    // The LSH rows were converted, not recomputed (nothing was left to sign): each carries the
+    // week of its story date, and a copy finds the stored wire story through them.
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
+        const std::int64_t week = (unix_or_null(wire.published) - 946'684'800) / (7 * 86'400);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh WHERE (key >> 52) & 4095 = " +
+                                  std::to_string(week) +
+                                  " AND (key & 4294967295) = " + std::to_string(wire_id)),
+                  textkey::kBands);
+    }
+    EXPECT_EQ(store.near_duplicates(wire_copy(1), 0), std::vector<std::string>{wire.canonical_url});
+    EXPECT_EQ(store.save({wire_copy(1)}, at(400))[0], SaveResult::inserted);
+    EXPECT_EQ(store.find(wire_copy(1).canonical_url)->cluster, wire_id);
+
+    // Search: the rows the version 4 triggers indexed are found once, new ones too, and a
+    // correction of a migrated row replaces its words.
+    EXPECT_EQ(store.search("kiem lam bac kan", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("112 to doi", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 2U);
+    Article corrected = keyed;
+    corrected.body = {"Lực lượng kiểm lâm trực 24/24 giờ tại các điểm nóng."};
+    corrected.lead = "Bắc Kạn tăng cường tuần tra.";
+    EXPECT_EQ(store.save({corrected}, at(500))[0], SaveResult::updated);
+    EXPECT_EQ(store.search("112 to doi", std::nullopt, 0).size(), 0U);
+    EXPECT_EQ(store.search("truc 24/24", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.revisions(keyed.urls[1]).size(), 1U);
+
+    // Pruning a migrated article removes its identity, LSH rows and index entries.
+    EXPECT_EQ(store.prune(at(150), at(0)).articles, 1U);
+    EXPECT_FALSE(store.knows_url(wire.canonical_url));
+    EXPECT_TRUE(store.is_tombstoned(wire.canonical_url));
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
+    expect_consistent(path);
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh WHERE (key & 4294967295) = " +
+                              std::to_string(wire_id)),
+              0);
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ class SchemaV1 : public ::testing::Test {
   protected:
     void SetUp() override {
         configure_connection(db_);
-        migrate(db_);
+        apply_migrations(db_, migrations().first(1));
     }
     void insert_article(const std::string& url, const std::string& published) {
         db_.exec(
@@ -149,6 +149,63 @@ TEST_F(SchemaV1, SiteListingUsesTheSiteIndex) {
     }
     EXPECT_NE(details.find("articles_site_newest"), std::string::npos) << details;
     EXPECT_EQ(details.find("TEMP B-TREE"), std::string::npos) << details;
+}
+
+// The latest schema: identity lives in identity_keys, so articles has no UNIQUE text index;
+// article URLs still belong to their article; listings still use their indexes.
+class SchemaLatest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        configure_connection(db_);
+        migrate(db_);
+    }
+    void insert_article(const std::string& url) {
+        db_.exec(
+            "INSERT INTO articles (canonical_url, site, title, author, published, modified, lead, "
+            "body, images, videos, content_hash, first_seen, updated) VALUES ('" +
+            url + "', 's', 't', '', NULL, NULL, '', '[]', '[]', '[]', 0, 1, 1)");
+    }
+    std::string plan(const std::string& sql) {
+        Statement rows = db_.prepare("EXPLAIN QUERY PLAN " + sql);
+        std::string details;
+        while (rows.step()) {
+            details += rows.column_text(3) + "\n";
+        }
+        return details;
+    }
+    Database db_{":memory:"};
+};
+
+TEST_F(SchemaLatest, ArticlesHaveNoTextIndexOutsideTheListingIndexes) {
+    EXPECT_EQ(db_.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                            "tbl_name = 'articles'"),
+              4);  // newest, site_newest, cluster_newest, by_first_seen
+    insert_article("https://a/1");
+    EXPECT_NO_THROW(insert_article("https://a/1"));  // the program keeps URLs apart
+}
+
+TEST_F(SchemaLatest, UrlsMustPointAtAnArticleAndGoAwayWithIt) {
+    EXPECT_THROW(db_.exec("INSERT INTO article_urls VALUES (99, 'https://x', 1)"), StorageError);
+    insert_article("https://a/1");
+    db_.exec("INSERT INTO article_urls SELECT id, 'https://a/1?x', 1 FROM articles");
+    db_.exec("DELETE FROM articles");
+    EXPECT_EQ(db_.query_int("SELECT count(*) FROM article_urls"), 0);
+}
+
+TEST_F(SchemaLatest, ListingsAndTheWeekCountUseTheListingIndexes) {
+    const std::string site = plan(
+        "SELECT id FROM articles WHERE site = 's' "
+        "ORDER BY coalesce(published, first_seen) DESC, canonical_url ASC LIMIT 10");
+    EXPECT_NE(site.find("articles_site_newest"), std::string::npos) << site;
+    EXPECT_EQ(site.find("TEMP B-TREE"), std::string::npos) << site;
+    const std::string cluster = plan(
+        "SELECT id FROM articles WHERE cluster_id = 1 "
+        "ORDER BY coalesce(published, first_seen) DESC, canonical_url ASC LIMIT 10");
+    EXPECT_NE(cluster.find("articles_cluster_newest"), std::string::npos) << cluster;
+    const std::string week = plan(
+        "SELECT count(*) FROM articles WHERE coalesce(published, first_seen) >= 1 AND "
+        "coalesce(published, first_seen) < 2");
+    EXPECT_NE(week.find("articles_newest"), std::string::npos) << week;
 }
 
 }  // namespace

@@ -120,6 +120,84 @@ TEST(StoryClusters, AnUpdateThatTurnsIntoTheWireStoryMovesToItsCluster) {
     EXPECT_EQ(store.cluster(wire, 0).size(), 2U);
 }
 
+Article dated(Article article, std::int64_t days_later) {
+    article.published = *article.published + std::chrono::days(days_later);
+    return article;
+}
+
+TEST(StoryClusters, CopiesWithinAWeekJoinButOneRepublishedAMonthLaterStartsItsOwnCluster) {
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0)}, at(1));
+    store.save({dated(wire_copy(1), 7)}, at(2));
+    const std::int64_t wire = cluster_of(store, wire_copy(0).canonical_url);
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url), wire);
+    store.save({dated(wire_copy(2), 30)}, at(3));
+    EXPECT_NE(cluster_of(store, wire_copy(2).canonical_url), wire);
+    EXPECT_TRUE(store.near_duplicates(dated(wire_copy(2), -30), 0).empty());
+    // Without a publication date, the story date is when the article was first saved.
+    Article undated = wire_copy(2);
+    undated.canonical_url = "https://baolangson.vn/rung-go-lon.html";
+    undated.urls = {undated.canonical_url};
+    undated.published.reset();
+    EXPECT_EQ(store.save({undated}, *wire_copy(0).published + std::chrono::days(3))[0],
+              SaveResult::inserted);
+    EXPECT_EQ(cluster_of(store, undated.canonical_url), wire);
+}
+
+TEST(StoryClusters, AStoreSeesTheStoriesAnotherConnectionSavedMeanwhile) {
+    TempDir dir;
+    const std::string path = dir.file("two.db");
+    ArticleStore first(path);
+    ArticleStore second(path);
+    first.save({forest_fire_story()}, at(1));  // the first store now holds the week in memory
+    second.save({wire_copy(0)}, at(2));
+    first.save({wire_copy(1)}, at(3));
+    EXPECT_EQ(cluster_of(first, wire_copy(1).canonical_url),
+              cluster_of(first, wire_copy(0).canonical_url));
+}
+
+TEST(StoryClusters, ARolledBackBatchLeavesNoStoryForLaterCopiesToJoin) {
+    ArticleStore store(":memory:");
+    store.save({forest_fire_story()}, at(1));
+    Article invalid = make_article("");
+    EXPECT_THROW(store.save({wire_copy(0), invalid}, at(2)), std::invalid_argument);
+    store.save({wire_copy(1)}, at(3));
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url),
+              store.find(wire_copy(1).canonical_url)->cluster);
+    EXPECT_TRUE(store.near_duplicates(wire_copy(2), 0) ==
+                std::vector<std::string>{wire_copy(1).canonical_url});
+}
+
+TEST(StoryClusters, ABusyWeekGivesTheSameClustersAsAQuietOne) {
+    // Enough articles in one week that the writer keeps the week in memory after a while; the
+    // copies saved late in it still join the first copy's cluster, and originals stay alone.
+    ArticleStore store(":memory:");
+    store.save({wire_copy(0)}, at(1));
+    for (int batch = 0; batch < 8; ++batch) {
+        std::vector<Article> articles;
+        for (int i = 0; i < 50; ++i) {
+            Article a = forest_fire_story();
+            a.canonical_url = "https://x.vn/" + std::to_string(batch) + "-" + std::to_string(i);
+            a.urls = {a.canonical_url};
+            a.body = {"Bài số " + std::to_string(batch * 50 + i) + " kể chuyện riêng của xã " +
+                          std::to_string(i * 7919 % 1000) + " về mùa màng năm " +
+                          std::to_string(1900 + batch * 50 + i) + " và con số " +
+                          std::to_string(i * 104729 % 100000) + ".",
+                      "Ông " + std::to_string(batch) + " nói " + std::to_string(i * 31) +
+                          " người đã tham gia."};
+            articles.push_back(a);
+        }
+        store.save(articles, at(10 + batch));
+    }
+    store.save({wire_copy(1)}, at(100));
+    store.save({wire_copy(2)}, at(101));
+    const std::int64_t wire = cluster_of(store, wire_copy(0).canonical_url);
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url), wire);
+    EXPECT_EQ(cluster_of(store, wire_copy(2).canonical_url), wire);
+    EXPECT_EQ(store.cluster(wire, 0).size(), 3U);
+    EXPECT_EQ(store.cluster(cluster_of(store, "https://x.vn/7-49"), 0).size(), 1U);
+}
+
 TEST(NearDuplicates, FindsTheOtherCopiesMostSimilarFirstButNotTheArticleItself) {
     ArticleStore store(":memory:");
     store.save({wire_copy(0), wire_copy(1), wire_copy(2), forest_fire_story()}, at(1));
@@ -231,6 +309,74 @@ TEST(Search, TheIndexFollowsUpdates) {
     EXPECT_TRUE(store.search("kiem lam", std::nullopt, 0).empty());
     EXPECT_EQ(store.search("lang son", std::nullopt, 0).size(), 1U);
     EXPECT_EQ(store.search("hang nghin cay", std::nullopt, 0).size(), 1U);
+}
+
+TEST(Search, SavingLeavesTheIndexToIndexPendingWhichEverySearchCallsFirst) {
+    TempDir dir;
+    const std::string path = dir.file("search.db");
+    ArticleStore store(path);
+    store.save({wire_copy(0), wire_copy(1), forest_fire_story()}, at(1));
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 0);
+    }
+    EXPECT_EQ(store.index_pending(), 3U);
+    EXPECT_EQ(store.index_pending(), 0U);
+    store.save({wire_copy(2)}, at(2));
+    EXPECT_EQ(store.search("nguyen binh", std::nullopt, 0).size(), 1U);  // indexed first
+    EXPECT_EQ(store.index_pending(), 0U);
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 4);
+}
+
+TEST(Search, AnUpdateSavedTwiceBeforeIndexingKeepsOneEntry) {
+    ArticleStore store(":memory:");
+    Article article = forest_fire_story();
+    store.save({article}, at(1));
+    EXPECT_EQ(store.index_pending(), 1U);
+    article.body = {"Lần sửa thứ nhất nói về đập thủy lợi."};
+    store.save({article}, at(2));
+    article.body = {"Lần sửa thứ hai nói về hồ chứa nước."};
+    store.save({article}, at(3));
+    EXPECT_TRUE(store.search("dap thuy loi", std::nullopt, 0).empty());
+    EXPECT_EQ(store.search("ho chua nuoc", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("kiem lam", std::nullopt, 0).size(), 1U);  // the lead is unchanged
+}
+
+TEST(Search, APrunedArticleLeavesTheIndexAndANewOneGivenItsIdIsFound) {
+    TempDir dir;
+    const std::string path = dir.file("prune.db");
+    ArticleStore store(path);
+    store.save({wire_copy(0)}, at(1));
+    store.save({forest_fire_story()}, at(5));
+    EXPECT_EQ(store.index_pending(), 2U);
+    // Prune everything: the next article gets the id of the last one pruned.
+    EXPECT_EQ(store.prune(at(10), at(0)).articles, 2U);
+    EXPECT_TRUE(store.search("kiem lam", std::nullopt, 0).empty());
+    store.save({make_article("https://baodanang.vn/moi.html")}, at(20));
+    EXPECT_EQ(store.search("khanh thanh", std::nullopt, 0).size(), 1U);
+    Database check(path);
+    check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 1);
+}
+
+TEST(Search, IndexPendingIndexesMoreArticlesThanOneTransactionTakes) {
+    ArticleStore store(":memory:");
+    std::vector<Article> articles;
+    for (int i = 0; i < 50'050; ++i) {
+        Article a;
+        a.canonical_url = "https://x.vn/" + std::to_string(i);
+        a.site = "x";
+        a.title = "Bản tin số " + std::to_string(i);
+        articles.push_back(a);
+    }
+    articles.back().title = "Bản tin cuối cùng";
+    store.save(articles, at(1));
+    EXPECT_EQ(store.index_pending(), 50'050U);
+    EXPECT_EQ(store.index_pending(), 0U);
+    EXPECT_EQ(store.search("ban tin so 1", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("cuoi cung", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("ban tin", std::nullopt, 0).size(), 50'050U);
 }
 
 }  // namespace

@@ -142,13 +142,15 @@ int run_command(const RunOptions& options) {
         return kExitLocked;
     }
     storage::ArticleStore store(config.database.string());
+    storage::ArticleStore reader(config.database.string());
     RobotsBook robots;
     crawler::CurlFetcher fetcher(fetcher_options(config, robots));
     fetcher.set_deadline(std::chrono::steady_clock::now() + config.crawler.run_deadline);
-    RunReport report =
-        crawl(config, fetcher, store,
-              CrawlOptions{
-                  .now = now_seconds(), .parse_threads = parse_threads(config), .robots = &robots});
+    RunReport report = crawl(config, fetcher, store,
+                             CrawlOptions{.now = now_seconds(),
+                                          .parse_threads = parse_threads(config),
+                                          .robots = &robots,
+                                          .reader = &reader});
     publish_feeds(config, store, report);
     log_report(report);
     return report.any_broken() ? kExitSiteBroken : kExitOk;

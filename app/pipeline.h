@@ -70,19 +70,27 @@ struct CrawlOptions {
     unsigned parse_threads = 0;
     // Where robots.txt rules go; share it with the fetcher's url_filter. Null: a private one.
     RobotsBook* robots = nullptr;
+    // A second connection to the store's database, for the reads of the fetcher's thread (which
+    // then never waits for the writer thread's transactions; the writes of the fetcher's thread
+    // go to the writer thread). Null: both use the store, taking turns.
+    storage::ArticleStore* reader = nullptr;
 };
 
 // robots.txt first (cached across runs, Crawl-delay applied to the host's policy), then each
 // site's feeds, listings (with pagination) and sitemaps, conditionally; discovered article URLs
 // go to the frontier, and up to the site's budget of them are fetched, extracted with the site's
 // rules (or the generic extractor) and saved with their raw pages; recent articles are checked
-// again for corrections; old ones are pruned. Outside-world failures are recorded in the
-// report, never thrown; StorageError propagates.
+// again for corrections; old ones are pruned, and the full-text index is brought up to date
+// (ArticleStore::index_pending). Decoding, extraction and the store's own computations
+// (ArticleStore::prepare, prepare_raw_page) run on the parse threads; with more than one, a
+// writer thread runs the SQL. Outside-world failures are recorded in the report, never thrown;
+// StorageError propagates.
 RunReport crawl(const config::Config& config, crawler::Fetcher& fetcher,
                 storage::ArticleStore& store, const CrawlOptions& options);
 
 // Re-extracts every stored article that has raw pages (optionally of one site) with the current
-// rules, without fetching, and saves the results (updated / unchanged counted in the report).
+// rules, without fetching, and saves the results (updated / unchanged counted in the report),
+// full-text index included.
 RunReport reparse(const config::Config& config, storage::ArticleStore& store,
                   const std::optional<std::string>& site, Timestamp now);
 

@@ -151,6 +151,17 @@ class Reader {
         }
     }
 
+    // A skip region's selector: tags, #ids and .classes only (see SiteRules::skip).
+    void check_skip(const toml::node* node, std::string_view key, const std::string& text) const {
+        check_selector(node, key, text);
+        for (const css::Complex& complex : css::parse_selector(text)) {
+            const css::Compound& c = complex.compounds.front();
+            if (complex.compounds.size() != 1 || !c.attributes.empty() || !c.pseudos.empty()) {
+                fail(node, key, "skip selector '" + text + "' may name a tag, #id and .class only");
+            }
+        }
+    }
+
     std::filesystem::path path(const toml::table& parent, std::string_view prefix,
                                std::string_view key, std::string_view fallback) const {
         std::string value = string(parent, prefix, key).value_or(std::string(fallback));
@@ -383,8 +394,8 @@ std::vector<std::string> read_network(const Reader& r, const toml::table* t) {
 }
 
 const std::vector<std::string_view> kRuleKeys = {
-    "title",    "lead",    "body",      "author", "published",      "published_text",
-    "modified", "caption", "next_page", "remove", "image_src_attrs"};
+    "title",    "lead",    "body",      "author", "published", "published_text",
+    "modified", "caption", "next_page", "remove", "skip",      "image_src_attrs"};
 
 // Reads the rule keys present in `t` over `rules` (a family's, or empty).
 SiteRules read_rules(const Reader& r, const toml::table* t, const std::string& prefix,
@@ -411,6 +422,12 @@ SiteRules read_rules(const Reader& r, const toml::table* t, const std::string& p
         rules.remove = r.strings(*t, prefix, "remove");
         for (const auto& s : rules.remove) {
             r.check_selector(t->get("remove"), prefix + ".remove", s);
+        }
+    }
+    if (t->get("skip") != nullptr) {
+        rules.skip = r.strings(*t, prefix, "skip");
+        for (const auto& s : rules.skip) {
+            r.check_skip(t->get("skip"), prefix + ".skip", s);
         }
     }
     if (t->get("image_src_attrs") != nullptr) {

@@ -60,6 +60,10 @@ struct SiteRules {
     std::string caption;              // caption elements; matched near each image
     std::string next_page;            // links to further pages of a split article
     std::vector<std::string> remove;  // junk inside the body, dropped before taking text
+    // Regions no rule reads (menus, comments, related links, footers): emptied before the page
+    // is parsed, when that cannot change the rest of the tree (parsers::strip_inert). Selectors
+    // of a tag, #id and .class only.
+    std::vector<std::string> skip;
     std::vector<std::string> image_src_attrs = {"data-src", "data-original",
                                                 "data-photo-original-src", "src"};
 };

@@ -20,6 +20,9 @@ namespace baofeed::charset {
 // Legacy code pages go through iconv; windows-1258's combining tone marks are composed by NFC.
 // Undecodable bytes become U+FFFD; never throws for bad input.
 std::string to_utf8(std::string_view bytes, std::string_view content_type);
+// to_utf8 of bytes the caller gives up: when they are UTF-8 in NFC already (no BOM), the result
+// is `bytes` itself, not a copy.
+std::string to_utf8_moved(std::string bytes, std::string_view content_type);
 
 // An XML document (feed, sitemap) to UTF-8 NFC under the same policy, with the encoding of its
 // <?xml ...?> declaration rewritten to "UTF-8" (and white space before the declaration dropped),

@@ -30,9 +30,51 @@ const utf8proc_uint8_t* bytes_of(std::string_view s) {
 }
 
 // Decodes the code point at the front of `s`. Returns its length in bytes, or a value <= 0 for
-// an invalid sequence (surrogates, overlongs and truncated sequences included).
-utf8proc_ssize_t next_code_point(std::string_view s, utf8proc_int32_t& cp) {
-    return utf8proc_iterate(bytes_of(s), static_cast<utf8proc_ssize_t>(s.size()), &cp);
+// an invalid sequence (surrogates, overlongs, code points over U+10FFFF and truncated sequences
+// included), as utf8proc_iterate does; inline, since every text pass calls it per code point.
+inline utf8proc_ssize_t next_code_point(std::string_view s, utf8proc_int32_t& cp) {
+    const auto* p = bytes_of(s);
+    const std::size_t n = s.size();
+    if (n == 0) {
+        return 0;
+    }
+    const utf8proc_int32_t b0 = p[0];
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    const auto continuation = [p](std::size_t i) { return (p[i] & 0xC0) == 0x80; };
+    if (b0 < 0xC2) {
+        return -1;  // a continuation byte, or an overlong two-byte lead
+    }
+    if (b0 < 0xE0) {
+        if (n < 2 || !continuation(1)) {
+            return -1;
+        }
+        cp = ((b0 & 0x1F) << 6) | (p[1] & 0x3F);
+        return 2;
+    }
+    if (b0 < 0xF0) {
+        if (n < 3 || !continuation(1) || !continuation(2)) {
+            return -1;
+        }
+        cp = ((b0 & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return -1;  // overlong, or a surrogate
+        }
+        return 3;
+    }
+    if (b0 < 0xF5) {
+        if (n < 4 || !continuation(1) || !continuation(2) || !continuation(3)) {
+            return -1;
+        }
+        cp = ((b0 & 0x07) << 18) | ((p[1] & 0x3F) << 12) | ((p[2] & 0x3F) << 6) | (p[3] & 0x3F);
+        if (cp < 0x10000 || cp > 0x10FFFF) {
+            return -1;
+        }
+        return 4;
+    }
+    return -1;
 }
 
 void append_code_point(std::string& out, utf8proc_int32_t cp) {
@@ -59,13 +101,15 @@ std::size_t skip_ascii(std::string_view s, std::size_t from) {
     return i;
 }
 
-bool is_space(utf8proc_int32_t cp) {
+bool is_ascii_space(unsigned char c) {
+    return c == ' ' || (c >= 0x09 && c <= 0x0D);  // tab, line feed, vertical tab, form feed, CR
+}
+
+inline bool is_space(utf8proc_int32_t cp) {
+    if (cp < 0x80) {
+        return is_ascii_space(static_cast<unsigned char>(cp));
+    }
     switch (cp) {
-        case 0x09:    // tab
-        case 0x0A:    // line feed
-        case 0x0B:    // vertical tab
-        case 0x0C:    // form feed
-        case 0x0D:    // carriage return
         case 0x85:    // next line
         case 0x180E:  // Mongolian vowel separator
         case 0x200B:  // zero width space
@@ -77,8 +121,10 @@ bool is_space(utf8proc_int32_t cp) {
         default:
             break;
     }
-    // Zs: U+0020, U+00A0, U+1680, U+2000-200A, U+202F, U+205F, U+3000.
-    return utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS;
+    // Zs (Unicode 15, as utf8proc 2.8): U+0020, U+00A0, U+1680, U+2000-200A, U+202F, U+205F,
+    // U+3000. Listed rather than looked up: this runs for every code point of every text.
+    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
 }
 
 // `s` with every invalid byte sequence replaced by U+FFFD (one per offending byte).
@@ -179,22 +225,6 @@ const QuickCheckTable& quick_check_table() {
     return table;
 }
 
-// True when `s` is valid UTF-8 and certainly NFC already (see QuickCheckTable). False means
-// "normalise": the text may still be NFC.
-bool is_quick_nfc(std::string_view s) {
-    const QuickCheckTable& table = quick_check_table();
-    std::size_t i = skip_ascii(s, 0);
-    while (i < s.size()) {
-        utf8proc_int32_t cp = 0;
-        const utf8proc_ssize_t n = next_code_point(s.substr(i), cp);
-        if (n <= 0 || !table.stable(cp)) {
-            return false;
-        }
-        i = skip_ascii(s, i + static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 // NFC of valid UTF-8 by utf8proc.
 std::string normalise(std::string_view valid) {
     utf8proc_uint8_t* raw = nullptr;
@@ -213,6 +243,21 @@ std::string normalise(std::string_view valid) {
 }
 
 }  // namespace
+
+// Certain by QuickCheckTable; false means "normalise": the text may still be NFC.
+bool is_quick_nfc(std::string_view s) {
+    const QuickCheckTable& table = quick_check_table();
+    std::size_t i = skip_ascii(s, 0);
+    while (i < s.size()) {
+        utf8proc_int32_t cp = 0;
+        const utf8proc_ssize_t n = next_code_point(s.substr(i), cp);
+        if (n <= 0 || !table.stable(cp)) {
+            return false;
+        }
+        i = skip_ascii(s, i + static_cast<std::size_t>(n));
+    }
+    return true;
+}
 
 bool is_valid_utf8(std::string_view s) {
     std::size_t i = skip_ascii(s, 0);
@@ -274,21 +319,38 @@ std::string collapse_whitespace(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     bool pending_space = false;
-    while (!s.empty()) {
-        utf8proc_int32_t cp = 0;
-        const utf8proc_ssize_t n = next_code_point(s, cp);
-        const std::size_t len = n <= 0 ? 1 : static_cast<std::size_t>(n);
-        if (n > 0 && is_space(cp)) {
-            pending_space = true;
-        } else {
+    std::size_t run = 0;  // start of the run of non-space code points being read
+    // Copies s[run, end) after one space when white space came before it (and text before that).
+    const auto flush = [&](std::size_t end) {
+        if (run < end) {
             if (pending_space && !out.empty()) {
                 out.push_back(' ');
             }
             pending_space = false;
-            out.append(s.substr(0, len));  // invalid bytes are copied unchanged
+            out.append(s.substr(run, end - run));  // invalid bytes are copied unchanged
         }
-        s.remove_prefix(len);
+    };
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 1;
+        bool space = false;
+        if (c < 0x80) {
+            space = is_ascii_space(c);
+        } else {
+            utf8proc_int32_t cp = 0;
+            const utf8proc_ssize_t n = next_code_point(s.substr(i), cp);
+            len = n <= 0 ? 1 : static_cast<std::size_t>(n);
+            space = n > 0 && is_space(cp);
+        }
+        if (space) {
+            flush(i);
+            pending_space = true;
+            run = i + len;
+        }
+        i += len;
     }
+    flush(s.size());
     return out;
 }
 

@@ -8,6 +8,10 @@ namespace baofeed::text {
 
 bool is_valid_utf8(std::string_view s);
 
+// True when `s` is valid UTF-8 made only of code points that cannot change under NFC, in any
+// order (so nfc(s) == s): one pass, no allocation. False says nothing: normalise with nfc().
+bool is_quick_nfc(std::string_view s);
+
 // NFC normalisation. Invalid UTF-8 sequences are replaced by U+FFFD first.
 std::string nfc(std::string_view s);
 

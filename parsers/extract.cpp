@@ -756,7 +756,7 @@ std::string title_from_title_tag(const std::vector<const GumboNode*>& all) {
 Extraction extract_article(std::string_view html, std::string_view page_url,
                            const SiteRules& rules) {
     Extraction result;
-    const HtmlDocument doc{std::string(html)};
+    const HtmlDocument doc{html, skip_patterns(rules.skip)};
     if (!doc.error().empty()) {
         result.error = doc.error();
         return result;

@@ -1,14 +1,17 @@
 #include "parsers/html_document.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "core/selector.h"
 #include "core/text.h"
 
 namespace baofeed::parsers {
@@ -226,13 +229,258 @@ std::size_t comment_end(std::string_view h, std::size_t at) {
     }
 }
 
+// The attributes of a start tag `tag` ("<name ...>"), as tag_end() reads them: f(name, value)
+// for each, value "" when absent. Values are raw (character references not decoded).
+template <class F>
+void for_each_attribute(std::string_view tag, std::size_t name_end, F&& f) {
+    const std::size_t n = tag.size();
+    std::size_t k = name_end;
+    while (true) {
+        while (k < n && (is_html_space(tag[k]) || tag[k] == '/')) {
+            ++k;
+        }
+        if (k >= n || tag[k] == '>') {
+            return;
+        }
+        const std::size_t name_start = k;
+        ++k;
+        while (k < n && !is_html_space(tag[k]) && tag[k] != '/' && tag[k] != '>' && tag[k] != '=') {
+            ++k;
+        }
+        const std::string_view name = tag.substr(name_start, k - name_start);
+        while (k < n && is_html_space(tag[k])) {
+            ++k;
+        }
+        std::string_view value;
+        if (k < n && tag[k] == '=') {
+            ++k;
+            while (k < n && is_html_space(tag[k])) {
+                ++k;
+            }
+            if (k < n && (tag[k] == '"' || tag[k] == '\'')) {
+                const std::size_t close = tag.find(tag[k], k + 1);
+                const std::size_t stop = close == std::string_view::npos ? n : close;
+                value = tag.substr(k + 1, stop - k - 1);
+                k = stop + 1;
+            } else {
+                const std::size_t start = k;
+                while (k < n && !is_html_space(tag[k]) && tag[k] != '>') {
+                    ++k;
+                }
+                value = tag.substr(start, k - start);
+            }
+        }
+        f(name, value);
+    }
+}
+
+bool has_word(std::string_view list, std::string_view word) {
+    std::size_t i = 0;
+    while (i < list.size()) {
+        while (i < list.size() && is_html_space(list[i])) {
+            ++i;
+        }
+        const std::size_t start = i;
+        while (i < list.size() && !is_html_space(list[i])) {
+            ++i;
+        }
+        if (i > start && list.substr(start, i - start) == word) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+    for (const std::string_view n : names) {
+        if (ascii_iequals(name, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Elements a skip region may be: blocks whose start tag closes an open <p> (so the region's
+// content cannot) and stops nothing it holds from reaching outside (see region_end()).
+bool is_region_tag(std::string_view name) {
+    return is_one_of(name, {"div", "section", "aside", "header", "footer", "nav", "article", "ul",
+                            "ol", "dl", "menu", "figure", "main", "details", "blockquote"});
+}
+
+// Content that makes the tree outside a region depend on what is inside it (form, body and
+// html merge, foreign content, <button>/<nobr> closing an outer one, <select> and <template>
+// modes, <plaintext>): a region holding any of these is kept.
+bool is_region_breaker(std::string_view name) {
+    return is_one_of(
+        name, {"form", "html", "head", "body", "frameset", "frame", "template", "svg", "math",
+               "plaintext", "button", "nobr", "select", "image", "isindex", "keygen"});
+}
+
+// End tags the parser supplies when a later end tag closes their parent.
+bool is_implied_end(std::string_view name) {
+    return is_one_of(name, {"p", "li", "dd", "dt", "option", "optgroup", "rb", "rp", "rt", "rtc",
+                            "tbody", "thead", "tfoot", "tr", "td", "th", "colgroup", "caption"});
+}
+
+bool is_list_container(std::string_view name) {
+    return is_one_of(name, {"ul", "ol", "menu", "dl"});
+}
+
+// Start of the end tag closing the region element `region` whose start tag ends at `from`, when
+// the markup between is balanced so that emptying the region leaves the rest of the tree as it
+// was: every element opened inside is closed inside (end tags the parser would imply excepted),
+// no end tag closes anything opened before the region, no <li>/<dd>/<dt> outside a list opened
+// inside, no <a> while an <a> is open outside (`outer_a`), nothing is_region_breaker(). npos
+// otherwise (the region is then kept).
+std::size_t region_end(std::string_view h, std::size_t from, std::string_view region,
+                       bool outer_a) {
+    std::vector<std::string_view> open{region};
+    const std::size_t n = h.size();
+    std::size_t i = from;
+    while (i < n) {
+        const std::size_t lt = h.find('<', i);
+        if (lt == std::string_view::npos) {
+            return lt;
+        }
+        i = lt;
+        if (h.compare(i, 4, "<!--") == 0) {
+            i = comment_end(h, i);
+            continue;
+        }
+        const bool end_tag = i + 1 < n && h[i + 1] == '/';
+        const std::size_t name_start = i + (end_tag ? 2 : 1);
+        if (name_start >= n || std::isalpha(static_cast<unsigned char>(h[name_start])) == 0) {
+            if ((i + 1 < n && (h[i + 1] == '!' || h[i + 1] == '?')) || end_tag) {
+                const std::size_t gt = h.find('>', i);  // doctype, CDATA, bogus comment
+                if (gt == std::string_view::npos) {
+                    return gt;
+                }
+                i = gt + 1;
+            } else {
+                ++i;  // a '<' in text
+            }
+            continue;
+        }
+        std::size_t name_end = name_start;
+        while (name_end < n && !is_html_space(h[name_end]) && h[name_end] != '/' &&
+               h[name_end] != '>') {
+            ++name_end;
+        }
+        const std::string_view name = h.substr(name_start, name_end - name_start);
+        const std::size_t close = tag_end(h, name_end);
+        if (close == std::string_view::npos) {
+            return close;
+        }
+        if (end_tag) {
+            while (!ascii_iequals(open.back(), name) && is_implied_end(open.back()) &&
+                   open.size() > 1) {
+                open.pop_back();
+            }
+            if (!ascii_iequals(open.back(), name)) {
+                return std::string_view::npos;  // closes something else: keep the region
+            }
+            open.pop_back();
+            if (open.empty()) {
+                return i;
+            }
+            i = close;
+            continue;
+        }
+        i = close;
+        if (is_region_breaker(name) || (outer_a && ascii_iequals(name, "a"))) {
+            return std::string_view::npos;
+        }
+        if (is_one_of(name, {"li", "dd", "dt"}) &&
+            std::none_of(open.begin() + 1, open.end(), is_list_container)) {
+            return std::string_view::npos;
+        }
+        if (is_void_tag(name)) {
+            continue;
+        }
+        if (ascii_iequals(name, "script")) {
+            const std::size_t stop = script_end(h, i);
+            if (stop == std::string_view::npos) {
+                return stop;
+            }
+            i = stop;  // its end tag comes next
+            open.push_back(name);
+            continue;
+        }
+        for (const std::string_view raw :
+             {"style", "title", "textarea", "xmp", "iframe", "noembed", "noframes"}) {
+            if (ascii_iequals(name, raw)) {
+                const std::size_t stop = raw_end(h, i, raw);
+                if (stop == std::string_view::npos) {
+                    return stop;
+                }
+                i = stop;
+                break;
+            }
+        }
+        open.push_back(name);
+    }
+    return std::string_view::npos;
+}
+
+// Whether a start tag matches one of the skip patterns (tag name, ids, classes).
+bool matches_skip(std::string_view tag, std::size_t name_end, std::string_view name,
+                  const std::vector<css::Compound>& skip) {
+    std::string_view id;
+    std::string_view classes;
+    bool has_id = false;
+    bool has_class = false;
+    for_each_attribute(tag, name_end, [&](std::string_view attr, std::string_view value) {
+        if (!has_id && ascii_iequals(attr, "id")) {
+            id = value;
+            has_id = true;
+        } else if (!has_class && ascii_iequals(attr, "class")) {
+            classes = value;
+            has_class = true;
+        }
+    });
+    for (const css::Compound& c : skip) {
+        if (!c.tag.empty() && c.tag != "*" && !ascii_iequals(c.tag, name)) {
+            continue;
+        }
+        const bool ids = std::all_of(c.ids.begin(), c.ids.end(),
+                                     [&](const std::string& want) { return has_id && id == want; });
+        const bool words =
+            std::all_of(c.classes.begin(), c.classes.end(),
+                        [&](const std::string& want) { return has_word(classes, want); });
+        if (ids && words) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
+std::vector<css::Compound> skip_patterns(const std::vector<std::string>& selectors) {
+    std::vector<css::Compound> out;
+    for (const std::string& text : selectors) {
+        for (css::Complex& complex : css::parse_selector(text)) {
+            const css::Compound& c = complex.compounds.front();
+            if (complex.compounds.size() != 1 || !c.attributes.empty() || !c.pseudos.empty()) {
+                throw css::SelectorError("'" + text +
+                                         "': a skip region is named by tag, #id and .class only");
+            }
+            out.push_back(std::move(complex.compounds.front()));
+        }
+    }
+    return out;
+}
+
 std::string strip_inert(std::string_view h) {
+    return strip_inert(h, {});
+}
+
+std::string strip_inert(std::string_view h, const std::vector<css::Compound>& skip) {
     std::string out;
     out.reserve(h.size() / 2);
     const std::size_t n = h.size();
     std::size_t i = 0;
+    std::size_t open_a = 0;  // <a> start tags minus end tags so far (see region_end())
     while (i < n) {
         const std::size_t lt = h.find('<', i);
         if (lt == std::string_view::npos) {
@@ -272,13 +520,25 @@ std::string strip_inert(std::string_view h) {
             out.append(h.substr(i));  // a tag cut by the end of the page: the parser drops it
             break;
         }
+        const std::size_t tag_start = i;
         const std::string_view tag = h.substr(i, close - i);
         out.append(tag);
         i = close;
+        const std::string_view name = h.substr(name_start, name_end - name_start);
+        if (ascii_iequals(name, "a")) {
+            open_a = end_tag ? (open_a > 0 ? open_a - 1 : 0) : open_a + 1;
+        }
         if (end_tag) {
             continue;
         }
-        const std::string_view name = h.substr(name_start, name_end - name_start);
+        if (!skip.empty() && is_region_tag(name) &&
+            matches_skip(tag, name_end - tag_start, name, skip)) {
+            const std::size_t stop = region_end(h, i, name, open_a > 0);
+            if (stop != std::string_view::npos) {
+                i = stop;  // the content goes; the end tag is copied next
+                continue;
+            }
+        }
         if (ascii_iequals(name, "script")) {
             const std::size_t stop = script_end(h, i);
             std::string lowered(tag);
@@ -520,8 +780,8 @@ class HtmlDocument::Pool {
     Large* large_ = nullptr;
 };
 
-HtmlDocument::HtmlDocument(std::string html)
-    : html_(strip_inert(html)), error_(check(html_)), pool_(std::make_unique<Pool>()) {
+HtmlDocument::HtmlDocument(std::string_view html, const std::vector<css::Compound>& skip)
+    : html_(strip_inert(html, skip)), error_(check(html_)), pool_(std::make_unique<Pool>()) {
     if (!error_.empty()) {
         html_.clear();
     }

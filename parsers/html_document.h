@@ -10,6 +10,8 @@
 
 #include <gumbo.h>
 
+#include "core/selector.h"
+
 namespace baofeed::parsers {
 
 // Owns both the UTF-8 text and the Gumbo tree that points into it. Immutable after construction;
@@ -27,9 +29,10 @@ class HtmlDocument {
 
     // REQUIRES: html is UTF-8 (charset::to_utf8 first). Never throws for bad input: a page that
     // check() refuses is not parsed, error() says why, and the tree is that of an empty page.
-    // The page goes through strip_inert() before the parse: the tree has no comments and empty
-    // <script>/<style> elements (JSON-LD scripts keep their text).
-    explicit HtmlDocument(std::string html);
+    // The page goes through strip_inert(html, skip) before the parse: the tree has no comments
+    // and empty <script>/<style> elements (JSON-LD scripts keep their text), and the skip
+    // regions that strip_inert could empty are empty.
+    explicit HtmlDocument(std::string_view html, const std::vector<css::Compound>& skip = {});
     ~HtmlDocument();
     HtmlDocument(const HtmlDocument&) = delete;
     HtmlDocument& operator=(const HtmlDocument&) = delete;
@@ -56,6 +59,23 @@ class HtmlDocument {
 // scan). Unterminated scripts, styles and comments run to the end, as in a parser. The visible
 // text and the element structure of the page are unchanged.
 std::string strip_inert(std::string_view html);
+
+// strip_inert, and also the content of every "skip region": an element matching one of `skip`
+// (SiteRules::skip, compiled by skip_patterns) that is a block (div, section, aside, header,
+// footer, nav, article, ul, ol, dl, menu, figure, main, details, blockquote) keeps its start
+// and end tags and loses everything between them, so that the parser never reads it. Only when
+// that leaves the rest of the tree exactly as it was: the region's markup must be balanced
+// (every element opened inside closed inside, but for the end tags a parser implies; no end tag
+// of an element opened before it), hold no list item outside a list of its own, no <a> inside
+// an open <a>, and none of form, html, head, body, frameset, template, svg, math, plaintext,
+// button, nobr, select; else the region is kept as it is. Matching reads the start tag's name,
+// id and class as written (character references are not decoded: such a region is kept).
+std::string strip_inert(std::string_view html, const std::vector<css::Compound>& skip);
+
+// SiteRules::skip -> the patterns strip_inert takes. Throws css::SelectorError for a selector
+// that is not a list of compounds of a tag, #ids and .classes (no attributes, pseudo-classes or
+// combinators).
+std::vector<css::Compound> skip_patterns(const std::vector<std::string>& selectors);
 
 // Non-recursive helpers over a Gumbo tree. Node pointers stay valid while the document lives.
 bool is_element(const GumboNode* n);

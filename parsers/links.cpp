@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <zlib.h>
@@ -566,11 +567,9 @@ FeedParse parse_feed(std::string_view bytes, std::string_view base_url) {
     return result;
 }
 
-std::vector<std::string> page_links(std::string_view html, std::string_view base_url) {
-    const HtmlDocument doc{std::string(html)};
-    if (!doc.error().empty()) {
-        return {};
-    }
+namespace {
+
+std::vector<std::string> anchors_of(const HtmlDocument& doc, std::string_view base_url) {
     LinkCollector links(document_base(doc, base_url));
     for (const GumboNode* n : descendants(doc.root())) {
         links.add_anchor(n);
@@ -578,13 +577,8 @@ std::vector<std::string> page_links(std::string_view html, std::string_view base
     return links.take();
 }
 
-std::vector<std::string> selected_links(std::string_view html, std::string_view base_url,
-                                        std::string_view selector) {
-    const Selector select(selector);  // throws css::SelectorError before any parsing
-    const HtmlDocument doc{std::string(html)};
-    if (!doc.error().empty()) {
-        return {};
-    }
+std::vector<std::string> selected_anchors_of(const HtmlDocument& doc, std::string_view base_url,
+                                             const Selector& select) {
     LinkCollector links(document_base(doc, base_url));
     for (const GumboNode* match : select.select_all(doc.root())) {
         links.add_anchor(match);
@@ -595,11 +589,7 @@ std::vector<std::string> selected_links(std::string_view html, std::string_view 
     return links.take();
 }
 
-std::vector<std::string> discover_feeds(std::string_view html, std::string_view base_url) {
-    const HtmlDocument doc{std::string(html)};
-    if (!doc.error().empty()) {
-        return {};
-    }
+std::vector<std::string> feeds_of(const HtmlDocument& doc, std::string_view base_url) {
     LinkCollector links(document_base(doc, base_url));
     for (const GumboNode* n : descendants(doc.root())) {
         if (n->v.element.tag != GUMBO_TAG_LINK) {
@@ -615,6 +605,55 @@ std::vector<std::string> discover_feeds(std::string_view html, std::string_view 
         links.add(href);
     }
     return links.take();
+}
+
+}  // namespace
+
+std::vector<std::string> page_links(std::string_view html, std::string_view base_url) {
+    const HtmlDocument doc{html};
+    if (!doc.error().empty()) {
+        return {};
+    }
+    return anchors_of(doc, base_url);
+}
+
+std::vector<std::string> selected_links(std::string_view html, std::string_view base_url,
+                                        std::string_view selector) {
+    const Selector select(selector);  // throws css::SelectorError before any parsing
+    const HtmlDocument doc{html};
+    if (!doc.error().empty()) {
+        return {};
+    }
+    return selected_anchors_of(doc, base_url, select);
+}
+
+std::vector<std::string> discover_feeds(std::string_view html, std::string_view base_url) {
+    const HtmlDocument doc{html};
+    if (!doc.error().empty()) {
+        return {};
+    }
+    return feeds_of(doc, base_url);
+}
+
+PageLinks read_page_links(std::string_view html, std::string_view base_url,
+                          std::string_view selector, bool feeds) {
+    std::optional<Selector> select;
+    if (!selector.empty()) {
+        select.emplace(selector);  // throws css::SelectorError before any parsing
+    }
+    PageLinks out;
+    const HtmlDocument doc{html};
+    if (!doc.error().empty()) {
+        return out;
+    }
+    out.links = anchors_of(doc, base_url);
+    if (select) {
+        out.selected = selected_anchors_of(doc, base_url, *select);
+    }
+    if (feeds) {
+        out.feeds = feeds_of(doc, base_url);
+    }
+    return out;
 }
 
 SitemapParse parse_sitemap(std::string_view bytes, std::string_view base_url) {

@@ -42,6 +42,19 @@ std::vector<std::string> selected_links(std::string_view html, std::string_view 
 // href>, resolved, in document order.
 std::vector<std::string> discover_feeds(std::string_view html, std::string_view base_url);
 
+// What a listing page links to, from one parse of it: each list is exactly what the function
+// named for it would return on the same page.
+struct PageLinks {
+    std::vector<std::string> links;     // page_links
+    std::vector<std::string> selected;  // selected_links(selector); empty when selector is ""
+    std::vector<std::string> feeds;     // discover_feeds; empty unless asked for
+};
+
+// page_links, selected_links (when `selector` is not "") and discover_feeds (when `feeds`) of
+// one page, parsed once. Throws css::SelectorError for a bad selector, before any parsing.
+PageLinks read_page_links(std::string_view html, std::string_view base_url,
+                          std::string_view selector, bool feeds);
+
 struct SitemapEntry {
     std::string loc;                     // absolute
     std::optional<Timestamp> lastmod;    // an edit time, never a publish time

@@ -241,8 +241,31 @@ bool ascii_space(char c) {
 void append_escaped(std::string& out, std::string_view text, bool attribute, bool collapse) {
     // A run of whitespace continues across text nodes.
     bool in_space = collapse && !out.empty() && ascii_space(out.back());
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
+    // Bytes copied as they are come in runs, appended in one go.
+    const auto special = [&](unsigned char c) {
+        if (c >= 0x80) {
+            return false;
+        }
+        if (c == '&' || c == '<' || c == '>' || c == 0x7F || (collapse && ascii_space(c))) {
+            return true;
+        }
+        if (c == '"') {
+            return attribute;
+        }
+        return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+    };
+    out.reserve(out.size() + text.size());
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (!special(static_cast<unsigned char>(ch))) {
+            continue;
+        }
+        if (run < i) {
+            out.append(text.substr(run, i - run));
+            in_space = false;
+        }
+        run = i + 1;
         if (collapse && ascii_space(ch)) {
             if (!in_space) {
                 out.push_back(' ');
@@ -251,12 +274,6 @@ void append_escaped(std::string& out, std::string_view text, bool attribute, boo
             continue;
         }
         in_space = false;
-        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
-            continue;
-        }
-        if (c == 0x7F) {
-            continue;
-        }
         switch (ch) {
             case '&':
                 out += "&amp;";
@@ -268,16 +285,13 @@ void append_escaped(std::string& out, std::string_view text, bool attribute, boo
                 out += "&gt;";
                 break;
             case '"':
-                if (attribute) {
-                    out += "&quot;";
-                } else {
-                    out.push_back(ch);
-                }
+                out += "&quot;";
                 break;
             default:
-                out.push_back(ch);
+                break;  // C0 controls and DEL are dropped
         }
     }
+    out.append(text.substr(run));
 }
 
 // A width/height/colspan/rowspan value: 1-5 digits, optionally a percentage.

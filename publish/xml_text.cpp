@@ -72,33 +72,43 @@ bool is_forbidden_noncharacter(std::string_view seq) {
 std::string strip_xml_invalid(std::string_view text) {
     std::string out;
     out.reserve(text.size());
+    std::size_t run = 0;  // text[run, pos) is kept and not copied yet: copied in one go
     std::size_t pos = 0;
     while (pos < text.size()) {
         const std::size_t len = sequence_length(text, pos);
+        const bool keep =
+            len != 0 && !(len == 1 && is_forbidden_ascii(static_cast<unsigned char>(text[pos]))) &&
+            !is_forbidden_noncharacter(text.substr(pos, len));
+        if (keep) {
+            pos += len;
+            continue;
+        }
+        out.append(text.substr(run, pos - run));
         if (len == 0) {
             out += kReplacement;
             ++pos;
-            continue;
+        } else {
+            pos += len;
         }
-        const std::string_view seq = text.substr(pos, len);
-        pos += len;
-        if (len == 1 && is_forbidden_ascii(static_cast<unsigned char>(seq[0]))) {
-            continue;
-        }
-        if (is_forbidden_noncharacter(seq)) {
-            continue;
-        }
-        out += seq;
+        run = pos;
     }
+    out.append(text.substr(run));
     return out;
 }
 
 std::string escape_text(std::string_view text) {
     const std::string clean = strip_xml_invalid(text);
+    const std::string_view v = clean;
     std::string out;
-    out.reserve(clean.size() + clean.size() / 8);
-    for (const char c : clean) {
-        switch (c) {
+    out.reserve(v.size() + v.size() / 8);
+    std::size_t run = 0;
+    while (true) {
+        const std::size_t hit = v.find_first_of("&<>\"'", run);
+        out.append(v.substr(run, hit == std::string_view::npos ? hit : hit - run));
+        if (hit == std::string_view::npos) {
+            break;
+        }
+        switch (v[hit]) {
             case '&':
                 out += "&amp;";
                 break;
@@ -111,13 +121,11 @@ std::string escape_text(std::string_view text) {
             case '"':
                 out += "&quot;";
                 break;
-            case '\'':
+            default:
                 out += "&#39;";
                 break;
-            default:
-                out += c;
-                break;
         }
+        run = hit + 1;
     }
     return out;
 }

@@ -76,11 +76,15 @@ body = "div.b"
         options.total_timeout = 5s;
         options.url_filter = [this](const std::string& u) { return robots_.allowed(u); };
         crawler::CurlFetcher fetcher(options);
+        // As `baofeed run` does: a parse pool, a writer thread, and a second connection for the
+        // reads of the fetcher's thread.
+        storage::ArticleStore reader(config_.database.string());
         return crawl(config_, fetcher, *store_,
                      CrawlOptions{.now = std::chrono::time_point_cast<std::chrono::seconds>(
                                       std::chrono::system_clock::now()),
                                   .parse_threads = 2,
-                                  .robots = &robots_});
+                                  .robots = &robots_,
+                                  .reader = &reader});
     }
 
     std::optional<storage::StoredArticle> stored(const std::string& path) {

@@ -75,6 +75,14 @@ TEST(CharsetPolicy, ValidUtf8IsNormalisedToNfc) {
     EXPECT_EQ(to_utf8("Vi\x65\xCC\x82\xCC\xA3t", "text/html"), "Vi\xE1\xBB\x87t");
 }
 
+TEST(CharsetPolicy, DecodingBytesGivenUpGivesWhatDecodingACopyGives) {
+    for (const std::string& bytes :
+         {kViet, std::string("Vi\x65\xCC\x82\xCC\xA3t"), "\xEF\xBB\xBF" + kViet,
+          std::string("caf\xE9"), std::string("<\0h\0t\0m\0l\0>\0", 12)}) {
+        EXPECT_EQ(to_utf8_moved(bytes, "text/html"), to_utf8(bytes, "text/html"));
+    }
+}
+
 TEST(CharsetPolicy, StripsUtf8Bom) {
     EXPECT_EQ(to_utf8("\xEF\xBB\xBF" + kViet, "text/html; charset=windows-1252"), kViet);
 }

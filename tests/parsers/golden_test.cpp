@@ -195,6 +195,33 @@ TEST_P(Golden, ExtractionMatchesTheGroundTruth) {
               truth.at("canonical_url").get<std::string>());
 }
 
+// Skip regions (SiteRules::skip) over the fixture sites' chrome: menus, footers, comments,
+// related and side boxes. The parser never sees their content, and nothing extracted changes.
+TEST_P(Golden, SkippingRegionsNoRuleReadsChangesNothingExtracted) {
+    const Case& c = GetParam();
+    const json truth = json::parse(read_file(kSites / c.site / "expected" / (c.slug + ".json")));
+    const SiteRules rules = rules_for(c.site);
+    SiteRules skipping = rules;
+    skipping.skip = {"nav",
+                     "footer",
+                     "ul.comment-list",
+                     "div.related-news",
+                     "div.site-header",
+                     "div.footer-menu",
+                     "ul.menu",
+                     "div.boxRight"};
+    const std::string url = truth.at("canonical_url").get<std::string>();
+    const std::string html = read_file(page_file(c.site, url, false));
+    const Extraction plain = extract_article(html, url, rules);
+    const Extraction skipped = extract_article(html, url, skipping);
+    EXPECT_EQ(skipped.ok, plain.ok);
+    EXPECT_EQ(skipped.error, plain.error);
+    EXPECT_EQ(skipped.article, plain.article);
+    EXPECT_EQ(skipped.declared_canonical, plain.declared_canonical);
+    EXPECT_EQ(skipped.next_pages, plain.next_pages);
+    EXPECT_EQ(skipped.generic, plain.generic);
+}
+
 INSTANTIATE_TEST_SUITE_P(FixtureSites, Golden, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<Case>& param_info) {
                              std::string name = param_info.param.site + "_" + param_info.param.slug;

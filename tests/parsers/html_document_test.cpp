@@ -128,6 +128,68 @@ TEST(StripInert, FollowsTheTokenizerNotTheScriptLanguage) {
     EXPECT_EQ(strip_inert("a--!><!--x--!>b"), "a--!>b");
 }
 
+std::string strip_skipping(std::string_view html, std::vector<std::string> selectors) {
+    return strip_inert(html, skip_patterns(selectors));
+}
+
+TEST(StripInertWithSkipRegions, EmptiesAMatchedBlockButKeepsItsTags) {
+    EXPECT_EQ(strip_skipping("<div class='top mega-menu'><ul><li><a href=/a>A</a><li>B</ul>"
+                             "<div>C</div></div><p>kept</p>",
+                             {"div.mega-menu"}),
+              "<div class='top mega-menu'></div><p>kept</p>");
+    EXPECT_EQ(strip_skipping("<aside id=side><p>x<p>y</aside><FOOTER class=f>z</FOOTER>",
+                             {"#side", "footer.f"}),
+              "<aside id=side></aside><FOOTER class=f></FOOTER>");
+}
+
+TEST(StripInertWithSkipRegions, ReadsScriptsCommentsAndRawTextInsideARegionAsAParserDoes) {
+    EXPECT_EQ(strip_skipping("<div class=c><script>'</div>'</script><!--</div>-->"
+                             "<textarea></div></textarea></div>t",
+                             {".c"}),
+              "<div class=c></div>t");
+}
+
+TEST(StripInertWithSkipRegions, KeepsARegionWhoseEmptyingWouldChangeTheRestOfTheTree) {
+    // An element left open inside (a <b> would be reconstructed after the region).
+    const std::string unclosed = "<div class=c><b>x</div><p>y</p>";
+    EXPECT_EQ(strip_skipping(unclosed, {".c"}), unclosed);
+    // An end tag of an element opened before the region.
+    const std::string closes_outer = "<section><div class=c>x</section></div>";
+    EXPECT_EQ(strip_skipping(closes_outer, {".c"}), closes_outer);
+    // A list item with no list of its own in the region closes the one outside.
+    const std::string item = "<ul><li>a<div class=c><li>b</div></ul>";
+    EXPECT_EQ(strip_skipping(item, {".c"}), item);
+    // A link inside an open link closes the outer one.
+    const std::string link = "<a href=/x><div class=c><a href=/y>y</a></div>z</a>";
+    EXPECT_EQ(strip_skipping(link, {".c"}), link);
+    // A form, a non-block element, and a region running to the end of the page.
+    for (const std::string page : {"<div class=c><form><input></form></div>",
+                                   "<span class=c>x</span>", "<div class=c><div>x</div>"}) {
+        EXPECT_EQ(strip_skipping(page, {".c"}), page) << page;
+    }
+}
+
+TEST(StripInertWithSkipRegions, MatchesTagIdAndEveryClassOfTheSelector) {
+    const std::string page =
+        "<div class='a b' id=i>x</div><div class=a>y</div><nav class=b>z</nav>";
+    EXPECT_EQ(strip_skipping(page, {"div.a.b"}),
+              "<div class='a b' id=i></div><div class=a>y</div>"
+              "<nav class=b>z</nav>");
+    EXPECT_EQ(strip_skipping(page, {"div#i.a"}),
+              "<div class='a b' id=i></div><div class=a>y</div>"
+              "<nav class=b>z</nav>");
+    EXPECT_EQ(strip_skipping(page, {".b"}),
+              "<div class='a b' id=i></div><div class=a>y</div>"
+              "<nav class=b></nav>");
+}
+
+TEST(StripInertWithSkipRegions, RefusesSelectorsBeyondTagIdAndClass) {
+    EXPECT_THROW(skip_patterns({"div .menu"}), css::SelectorError);
+    EXPECT_THROW(skip_patterns({"div[hidden]"}), css::SelectorError);
+    EXPECT_THROW(skip_patterns({"li:first-child"}), css::SelectorError);
+    EXPECT_EQ(skip_patterns({"div.menu, #comments"}).size(), 2u);
+}
+
 // Visible text of the page as Gumbo parses the bytes as they are, white space collapsed (a
 // dropped comment joins the white space around it).
 std::string text_of_unstripped(const std::string& html) {

@@ -1683,29 +1683,41 @@ std::size_t ArticleStore::Impl::index_pending() {
     }
 }
 
+namespace {
+
+// The article's content from 14 consecutive columns starting at `first`: canonical_url, site,
+// id_key, title, author, published, modified, lead, lead_prefix, section, body, images, videos,
+// html (the order of the articles and article_revisions selects). Throws StorageError naming
+// `path` and the article when a JSON column is corrupt.
+void read_content(Statement& rows, int first, const std::string& path, Article& article) {
+    article.canonical_url = rows.column_text(first);
+    article.site = rows.column_text(first + 1);
+    article.id_key = rows.column_text(first + 2);
+    article.title = rows.column_text(first + 3);
+    article.author = rows.column_text(first + 4);
+    article.published = from_unix(rows.column_optional_int64(first + 5));
+    article.modified = from_unix(rows.column_optional_int64(first + 6));
+    article.lead = rows.column_text(first + 7);
+    article.lead_prefix = rows.column_text(first + 8);
+    article.section = rows.column_text(first + 9);
+    try {
+        article.body = parse_body(rows.column_text(first + 10));
+        article.images = parse_images(rows.column_text(first + 11));
+        article.videos = parse_videos(rows.column_text(first + 12));
+    } catch (const json::exception& e) {
+        throw StorageError(storage_message(path, std::string("corrupt JSON column: ") + e.what(),
+                                           article.canonical_url));
+    }
+    article.html = rows.column_text(first + 13);
+}
+
+}  // namespace
+
 StoredArticle ArticleStore::Impl::read_row(Statement& rows) {
     StoredArticle stored;
     Article& article = stored.article;
     const std::int64_t id = rows.column_int64(0);
-    article.canonical_url = rows.column_text(1);
-    article.site = rows.column_text(2);
-    article.id_key = rows.column_text(3);
-    article.title = rows.column_text(4);
-    article.author = rows.column_text(5);
-    article.published = from_unix(rows.column_optional_int64(6));
-    article.modified = from_unix(rows.column_optional_int64(7));
-    article.lead = rows.column_text(8);
-    article.lead_prefix = rows.column_text(9);
-    article.section = rows.column_text(10);
-    try {
-        article.body = parse_body(rows.column_text(11));
-        article.images = parse_images(rows.column_text(12));
-        article.videos = parse_videos(rows.column_text(13));
-    } catch (const json::exception& e) {
-        throw StorageError(storage_message(
-            db.path(), std::string("corrupt JSON column: ") + e.what(), article.canonical_url));
-    }
-    article.html = rows.column_text(14);
+    read_content(rows, 1, db.path(), article);
     stored.first_seen = from_unix(rows.column_int64(15));
     stored.updated = from_unix(rows.column_int64(16));
     stored.checked = from_unix(rows.column_int64(17));
@@ -1844,27 +1856,8 @@ std::vector<Article> ArticleStore::revisions(std::string_view canonical_url) con
     std::vector<Article> out;
     while (rows.step()) {
         Article article;
-        article.canonical_url = rows.column_text(0);
+        read_content(rows, 0, impl_->db.path(), article);
         article.urls = {article.canonical_url};
-        article.site = rows.column_text(1);
-        article.id_key = rows.column_text(2);
-        article.title = rows.column_text(3);
-        article.author = rows.column_text(4);
-        article.published = from_unix(rows.column_optional_int64(5));
-        article.modified = from_unix(rows.column_optional_int64(6));
-        article.lead = rows.column_text(7);
-        article.lead_prefix = rows.column_text(8);
-        article.section = rows.column_text(9);
-        try {
-            article.body = parse_body(rows.column_text(10));
-            article.images = parse_images(rows.column_text(11));
-            article.videos = parse_videos(rows.column_text(12));
-        } catch (const json::exception& e) {
-            throw StorageError(storage_message(impl_->db.path(),
-                                               std::string("corrupt JSON column: ") + e.what(),
-                                               article.canonical_url));
-        }
-        article.html = rows.column_text(13);
         out.push_back(std::move(article));
     }
     return out;

@@ -72,15 +72,18 @@ bool is_tracking_param(std::string_view name) {
     return false;
 }
 
-// Length of a leading "scheme:" (including the colon), 0 when there is none.
+// Length of a leading "scheme:" (including the colon), 0 when there is none. A scheme longer
+// than curl's limit (MAX_SCHEME_LEN, 40) is none: curl resolves such a reference as a relative
+// one, so it must be escaped as one (else resolving the result again escapes it differently).
 std::size_t scheme_length(std::string_view s) {
+    constexpr std::size_t kMaxSchemeLength = 40;
     if (s.empty() || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) {
         return 0;
     }
     for (std::size_t i = 1; i < s.size(); ++i) {
         const char c = s[i];
         if (c == ':') {
-            return i + 1;
+            return i <= kMaxSchemeLength ? i + 1 : 0;
         }
         const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
                         (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';

@@ -175,3 +175,14 @@ TEST(UrlHost, ReturnsEmptyForRelativeUrls) {
 
 }  // namespace
 }  // namespace baofeed::url
+
+// Found by fuzz_sanitize: a "scheme" longer than curl accepts made resolve() leave '<' and '>'
+// raw, and resolving its own result again escaped them, so sanitized HTML was not stable.
+TEST(UrlResolve, AReferenceWithATooLongSchemeIsRelativeAndResolvingTwiceChangesNothing) {
+    const std::string ref = "http" + std::string(60, 'p') + "://cdn.x.vn><div class=";
+    const auto once = baofeed::url::resolve("http://fuzz.test/a/b.html", ref);
+    ASSERT_TRUE(once.has_value());
+    EXPECT_TRUE(once->starts_with("http://fuzz.test/a/http"));
+    EXPECT_EQ(once->find_first_of("<> "), std::string::npos) << *once;
+    EXPECT_EQ(baofeed::url::resolve("http://fuzz.test/a/b.html", *once), once);
+}

@@ -26,6 +26,7 @@
 
 #include "bench/textkey_reference.h"
 #include "bench/vietnamese_words.h"
+#include "core/text.h"
 #include "core/textkey.h"
 
 namespace {
@@ -91,24 +92,6 @@ class Corpus {
 
 // ---- random texts for the differential check ----------------------------------------------
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else {
-        out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    }
-}
-
 // Code points that matter to the normalisation: tone-placement letters, q/u/o, Đ/ð, marks.
 constexpr std::array<char32_t, 40> kHot = {
     U'o', U'u',   U'q',   U'a',   U'e',   U'y',   U'h',   U'Q',   U'O',   U'U',
@@ -135,7 +118,7 @@ class TextGen {
                 }
                 out += syllable();
             } else if (kind == 6) {
-                append_utf8(out, kHot[rng_.below(kHot.size())]);
+                baofeed::text::append_utf8(out, kHot[rng_.below(kHot.size())]);
             } else {
                 odd(out);
             }
@@ -169,28 +152,31 @@ class TextGen {
     void odd(std::string& out) {
         switch (rng_.below(12)) {
             case 0:
-                append_utf8(out, static_cast<char32_t>(rng_.below(0x80)));
+                baofeed::text::append_utf8(out, static_cast<char32_t>(rng_.below(0x80)));
                 break;
             case 1:
-                append_utf8(out, static_cast<char32_t>(0x80 + rng_.below(0x200)));
+                baofeed::text::append_utf8(out, static_cast<char32_t>(0x80 + rng_.below(0x200)));
                 break;
             case 2:
-                append_utf8(out, static_cast<char32_t>(0x280 + rng_.below(0x1E00 - 0x280)));
+                baofeed::text::append_utf8(
+                    out, static_cast<char32_t>(0x280 + rng_.below(0x1E00 - 0x280)));
                 break;
             case 3:
-                append_utf8(out, static_cast<char32_t>(0x1E00 + rng_.below(0x280)));
+                baofeed::text::append_utf8(out, static_cast<char32_t>(0x1E00 + rng_.below(0x280)));
                 break;
             case 4:
-                append_utf8(out, static_cast<char32_t>(0x300 + rng_.below(0x70)));
+                baofeed::text::append_utf8(out, static_cast<char32_t>(0x300 + rng_.below(0x70)));
                 break;
             case 5:
-                append_utf8(out, static_cast<char32_t>(0x2080 + rng_.below(0xD800 - 0x2080)));
+                baofeed::text::append_utf8(
+                    out, static_cast<char32_t>(0x2080 + rng_.below(0xD800 - 0x2080)));
                 break;
             case 6:
-                append_utf8(out, static_cast<char32_t>(0xE000 + rng_.below(0x2000)));
+                baofeed::text::append_utf8(out, static_cast<char32_t>(0xE000 + rng_.below(0x2000)));
                 break;
             case 7:
-                append_utf8(out, static_cast<char32_t>(0x10000 + rng_.below(0x100000)));
+                baofeed::text::append_utf8(out,
+                                           static_cast<char32_t>(0x10000 + rng_.below(0x100000)));
                 break;
             case 8:
                 out.push_back(static_cast<char>(0x80 + rng_.below(0x80)));
@@ -199,7 +185,7 @@ class TextGen {
                 out.push_back(static_cast<char>(0xC0 + rng_.below(0x40)));
                 break;
             case 10:
-                append_utf8(out, kHot[rng_.below(kHot.size())]);
+                baofeed::text::append_utf8(out, kHot[rng_.below(kHot.size())]);
                 break;
             default:
                 out.push_back(' ');

@@ -8,6 +8,26 @@ namespace baofeed::text {
 
 bool is_valid_utf8(std::string_view s);
 
+// Appends the UTF-8 encoding of `cp`. REQUIRES: a valid code point (not a surrogate, at most
+// U+10FFFF). Inline: decoders' hot loops call it per code point.
+inline void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    } else {
+        out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
+        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
+    }
+}
+
 // True when `s` is valid UTF-8 made only of code points that cannot change under NFC, in any
 // order (so nfc(s) == s): one pass, no allocation. False says nothing: normalise with nfc().
 bool is_quick_nfc(std::string_view s);

@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace baofeed::textkey {
 namespace {
 
@@ -526,21 +528,7 @@ class TextGen {
 
     static std::string utf8(char32_t cp) {
         std::string out;
-        if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
-            out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-        } else if (cp < 0x10000) {
-            out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
-            out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-            out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-        } else {
-            out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
-            out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
-            out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-            out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-        }
+        text::append_utf8(out, cp);
         return out;
     }
 

@@ -20,6 +20,7 @@
 #include "core/errors.h"
 #include "core/text.h"
 #include "core/textkey.h"
+#include "storage/packed_content.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
@@ -407,14 +408,7 @@ std::string fts_query(std::string_view words) {
 // written before (zlib streams) are still read: the two formats are told apart by their first
 // bytes (a zstd frame starts with the magic number 28 B5 2F FD, a zlib stream with 0x78).
 std::string compress_text(const std::string& text) {
-    std::string out(ZSTD_compressBound(text.size()), '\0');
-    const std::size_t size = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 1);
-    if (ZSTD_isError(size) != 0U) {
-        throw StorageError(storage_message(
-            "", std::string("zstd compress failed: ") + ZSTD_getErrorName(size), "raw page"));
-    }
-    out.resize(size);
-    return out;
+    return compress_frame(text, "raw page");
 }
 
 bool is_zstd_frame(const std::vector<std::byte>& data) {
@@ -452,11 +446,30 @@ void check_raw_page(const RawPage& page) {
     }
 }
 
+// The body JSON and the html of a row of articles or article_revisions: unpacked from column
+// `packed` when it is not NULL (schema version 6), else the plain columns `body` and `html`
+// (rows written before; html is not read when `html` < 0). Throws StorageError naming `path`
+// and the article's `url` when the frame is corrupt.
+UnpackedContent body_and_html(const Statement& rows, int body, int html, int packed,
+                              const std::string& path, const std::string& url) {
+    if (rows.column_is_null(packed)) {
+        return UnpackedContent{.body_json = rows.column_text(body),
+                               .html = html >= 0 ? rows.column_text(html) : std::string()};
+    }
+    const std::vector<std::byte> blob = rows.column_blob(packed);
+    std::optional<UnpackedContent> content =
+        unpack_content(std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()));
+    if (!content.has_value()) {
+        throw StorageError(storage_message(path, "corrupt packed body/html", url));
+    }
+    return std::move(*content);
+}
+
 // Columns read by Impl::read_row, in this order, from `articles a`.
 constexpr std::string_view kArticleColumns =
     "a.id, a.canonical_url, a.site, a.id_key, a.title, a.author, a.published, a.modified, "
-    "a.lead, a.lead_prefix, a.section, a.body, a.images, a.videos, a.html, a.first_seen, "
-    "a.updated, a.checked, a.cluster_id, "
+    "a.lead, a.lead_prefix, a.section, a.body, a.images, a.videos, a.html, a.packed, "
+    "a.first_seen, a.updated, a.checked, a.cluster_id, "
     "(SELECT count(*) FROM article_revisions r WHERE r.article_id = a.id)";
 
 std::string select_articles(std::string_view from_where_order) {
@@ -511,12 +524,16 @@ std::string folded(std::string_view column) {
     return "replace(replace(" + std::string(column) + ", 'đ', 'd'), 'Đ', 'D')";
 }
 
+// The body is the JSON text of the packed frame, else of the plain column (rows written before
+// schema version 6): the same text for a row indexed before the migration and deleted after it.
 std::string fts_values() {
-    return folded("a.title") + ", " + folded("a.lead") + ", " + folded("a.body");
+    return folded("a.title") + ", " + folded("a.lead") + ", " +
+           folded("baofeed_body(a.packed, a.body)");
 }
 
 Database& open_and_migrate(Database& db) {
     configure_connection(db);
+    register_content_functions(db);  // before any statement that uses baofeed_body()
     migrate(db);
     return db;
 }
@@ -671,28 +688,29 @@ struct ArticleStore::Impl {
           next_id(db.prepare("SELECT coalesce(max(id), 0) + 1 FROM articles")),
           insert_article(db.prepare(
               "INSERT INTO articles (id, canonical_url, site, id_key, title, author, published, "
-              "modified, lead, lead_prefix, section, body, images, videos, html, content_hash, "
-              "first_seen, updated, checked, cluster_id) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-              "?17, ?17, ?17, ?18)")),
+              "modified, lead, lead_prefix, section, body, images, videos, html, packed, "
+              "content_hash, first_seen, updated, checked, cluster_id) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '', ?13, ?14, '', ?12, ?15, "
+              "?16, ?16, ?16, ?17)")),
           stored_state(
               db.prepare("SELECT content_hash, coalesce(published, first_seen), first_seen, "
                          "id_key = '' FROM articles WHERE id = ?1")),
           keep_revision(db.prepare(
               "INSERT INTO article_revisions (article_id, replaced, id_key, title, author, "
-              "published, modified, lead, lead_prefix, section, body, images, videos, html) "
-              "SELECT id, ?2, id_key, title, author, published, modified, lead, lead_prefix, "
-              "section, body, images, videos, html FROM articles WHERE id = ?1")),
+              "published, modified, lead, lead_prefix, section, body, images, videos, html, "
+              "packed) SELECT id, ?2, id_key, title, author, published, modified, lead, "
+              "lead_prefix, "
+              "section, body, images, videos, html, packed FROM articles WHERE id = ?1")),
           update_article(db.prepare(
               "UPDATE articles SET id_key = CASE WHEN id_key = '' THEN ?4 ELSE id_key END, "
               "title = ?5, author = ?6, published = ?7, modified = ?8, lead = ?9, "
-              "lead_prefix = ?10, section = ?11, body = ?12, images = ?13, videos = ?14, "
-              "html = ?15, content_hash = ?16, updated = ?17, checked = ?17, cluster_id = ?18 "
-              "WHERE id = ?1")),
+              "lead_prefix = ?10, section = ?11, body = '', images = ?13, videos = ?14, "
+              "html = '', packed = ?12, content_hash = ?15, updated = ?16, checked = ?16, "
+              "cluster_id = ?17 WHERE id = ?1")),
           enrich_article(db.prepare(
-              "UPDATE articles SET lead_prefix = ?2, section = ?3, html = ?4, content_hash = ?5, "
-              "checked = ?6, id_key = CASE WHEN id_key = '' THEN ?7 ELSE id_key END "
-              "WHERE id = ?1")),
+              "UPDATE articles SET lead_prefix = ?2, section = ?3, body = '', html = '', "
+              "packed = ?4, content_hash = ?5, checked = ?6, "
+              "id_key = CASE WHEN id_key = '' THEN ?7 ELSE id_key END WHERE id = ?1")),
           touch_article(
               db.prepare("UPDATE articles SET checked = ?2, "
                          "id_key = CASE WHEN id_key = '' THEN ?3 ELSE id_key END WHERE id = ?1")),
@@ -725,7 +743,8 @@ struct ArticleStore::Impl {
           delete_signature(db.prepare("DELETE FROM story_signatures WHERE article_id = ?1")),
           unsigned_batch(
               db.prepare("SELECT a.id, a.title, a.lead, a.lead_prefix, a.body, u.recluster, "
-                         "coalesce(a.published, a.first_seen) FROM unsigned_articles u "
+                         "coalesce(a.published, a.first_seen), a.packed, a.canonical_url "
+                         "FROM unsigned_articles u "
                          "JOIN articles a ON a.id = u.article_id ORDER BY u.article_id LIMIT 200")),
           mark_signed(db.prepare("DELETE FROM unsigned_articles WHERE article_id = ?1")),
           set_cluster(db.prepare("UPDATE articles SET cluster_id = ?2 WHERE id = ?1")),
@@ -768,9 +787,9 @@ struct ArticleStore::Impl {
                          "ORDER BY first_seen, url")),
           list_revisions(db.prepare(
               "SELECT a.canonical_url, a.site, r.id_key, r.title, r.author, r.published, "
-              "r.modified, r.lead, r.lead_prefix, r.section, r.body, r.images, r.videos, r.html "
-              "FROM articles a JOIN article_revisions r ON r.article_id = a.id WHERE a.id = ?1 "
-              "ORDER BY r.id")),
+              "r.modified, r.lead, r.lead_prefix, r.section, r.body, r.images, r.videos, r.html, "
+              "r.packed FROM articles a JOIN article_revisions r ON r.article_id = a.id "
+              "WHERE a.id = ?1 ORDER BY r.id")),
           search_rows(db.prepare(
               select_articles("FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                               "WHERE articles_fts MATCH ?1 AND (?2 IS NULL OR a.site = ?2) "
@@ -1411,11 +1430,13 @@ void ArticleStore::Impl::sign_unsigned() {
                 article.title = unsigned_batch.column_text(1);
                 article.lead = unsigned_batch.column_text(2);
                 article.lead_prefix = unsigned_batch.column_text(3);
+                const std::string url = unsigned_batch.column_text(8);
                 try {
-                    article.body = parse_body(unsigned_batch.column_text(4));
+                    article.body = parse_body(
+                        body_and_html(unsigned_batch, 4, -1, 7, db.path(), url).body_json);
                 } catch (const json::exception& e) {
                     throw StorageError(storage_message(
-                        db.path(), std::string("corrupt JSON column: ") + e.what(), "sign"));
+                        db.path(), std::string("corrupt JSON column: ") + e.what(), url));
                 }
                 batch.push_back(Unsigned{.id = unsigned_batch.column_int64(0),
                                          .article = std::move(article),
@@ -1479,12 +1500,11 @@ SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::in
         stmt.bind_static(9, article.lead);
         stmt.bind_static(10, article.lead_prefix);
         stmt.bind_static(11, article.section);
-        stmt.bind_static(12, prepared.body_json);
+        stmt.bind_static_blob(12, as_bytes(prepared.packed));
         stmt.bind_static(13, prepared.images_json);
         stmt.bind_static(14, prepared.videos_json);
-        stmt.bind_static(15, article.html);
-        stmt.bind(16, prepared.content_hash);
-        stmt.bind(17, now);
+        stmt.bind(15, prepared.content_hash);
+        stmt.bind(16, now);
     };
 
     if (!found.has_value()) {
@@ -1498,7 +1518,7 @@ SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::in
             insert_article.bind_static(2, article.canonical_url);
             insert_article.bind_static(3, article.site);
             bind_content(insert_article);
-            insert_article.bind(18, cluster);
+            insert_article.bind(17, cluster);
             insert_article.run();
         }
         store_story_key(prepared.signature, prepared.band_hashes, bucket, id);
@@ -1553,12 +1573,15 @@ SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::in
     if (stored_hash != prepared.content_hash && stored_hash == prepared.core_hash) {
         // The record was saved without lead_prefix/section/html (by schema version 1, or by a
         // parser that did not produce them) and only those are new: fill them in, no revision.
+        // The body is the same (the core hash says so): the row is packed with the new html
+        // (a row of an earlier version is packed now), and its body text in the search index
+        // stays what baofeed_body() gives.
         {
             ScopedReset guard(enrich_article);
             enrich_article.bind(1, id);
             enrich_article.bind(2, article.lead_prefix);
             enrich_article.bind(3, article.section);
-            enrich_article.bind(4, article.html);
+            enrich_article.bind_static_blob(4, as_bytes(prepared.packed));
             enrich_article.bind(5, prepared.content_hash);
             enrich_article.bind(6, now);
             enrich_article.bind(7, article.id_key);
@@ -1600,7 +1623,7 @@ SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::in
             ScopedReset guard(update_article);
             update_article.bind(1, id);
             bind_content(update_article);
-            update_article.bind(18, cluster);
+            update_article.bind(17, cluster);
             update_article.run();
         }
         store_story_key(prepared.signature, prepared.band_hashes, bucket, id);
@@ -1685,10 +1708,10 @@ std::size_t ArticleStore::Impl::index_pending() {
 
 namespace {
 
-// The article's content from 14 consecutive columns starting at `first`: canonical_url, site,
+// The article's content from 15 consecutive columns starting at `first`: canonical_url, site,
 // id_key, title, author, published, modified, lead, lead_prefix, section, body, images, videos,
-// html (the order of the articles and article_revisions selects). Throws StorageError naming
-// `path` and the article when a JSON column is corrupt.
+// html, packed (the order of the articles and article_revisions selects). Throws StorageError
+// naming `path` and the article when a JSON column or the packed frame is corrupt.
 void read_content(Statement& rows, int first, const std::string& path, Article& article) {
     article.canonical_url = rows.column_text(first);
     article.site = rows.column_text(first + 1);
@@ -1700,15 +1723,17 @@ void read_content(Statement& rows, int first, const std::string& path, Article& 
     article.lead = rows.column_text(first + 7);
     article.lead_prefix = rows.column_text(first + 8);
     article.section = rows.column_text(first + 9);
+    UnpackedContent content =
+        body_and_html(rows, first + 10, first + 13, first + 14, path, article.canonical_url);
     try {
-        article.body = parse_body(rows.column_text(first + 10));
+        article.body = parse_body(content.body_json);
         article.images = parse_images(rows.column_text(first + 11));
         article.videos = parse_videos(rows.column_text(first + 12));
     } catch (const json::exception& e) {
         throw StorageError(storage_message(path, std::string("corrupt JSON column: ") + e.what(),
                                            article.canonical_url));
     }
-    article.html = rows.column_text(first + 13);
+    article.html = std::move(content.html);
 }
 
 }  // namespace
@@ -1718,11 +1743,11 @@ StoredArticle ArticleStore::Impl::read_row(Statement& rows) {
     Article& article = stored.article;
     const std::int64_t id = rows.column_int64(0);
     read_content(rows, 1, db.path(), article);
-    stored.first_seen = from_unix(rows.column_int64(15));
-    stored.updated = from_unix(rows.column_int64(16));
-    stored.checked = from_unix(rows.column_int64(17));
-    stored.cluster = rows.column_int64(18);
-    stored.revisions = static_cast<int>(rows.column_int64(19));
+    stored.first_seen = from_unix(rows.column_int64(16));
+    stored.updated = from_unix(rows.column_int64(17));
+    stored.checked = from_unix(rows.column_int64(18));
+    stored.cluster = rows.column_int64(19);
+    stored.revisions = static_cast<int>(rows.column_int64(20));
 
     article.urls.push_back(article.canonical_url);
     ScopedReset guard(list_aliases);
@@ -1771,7 +1796,7 @@ PreparedArticle ArticleStore::prepare(Article article) {
     }
     prepared.id_key_hash = article.id_key.empty() ? 0 : id_hash(article.id_key);
     Content content = serialize(article);
-    prepared.body_json = std::move(content.body);
+    prepared.packed = pack_content(content.body, article.html);
     prepared.images_json = std::move(content.images);
     prepared.videos_json = std::move(content.videos);
     prepared.content_hash = content.hash;
@@ -1780,6 +1805,9 @@ PreparedArticle ArticleStore::prepare(Article article) {
     if (!prepared.signature.empty) {
         prepared.band_hashes = band_hashes_of(prepared.signature);
     }
+    // Queued batches hold body and html once, compressed.
+    std::vector<std::string>().swap(article.body);
+    std::string().swap(article.html);
     prepared.article = std::move(article);
     return prepared;
 }

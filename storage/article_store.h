@@ -67,6 +67,7 @@ struct RawPage {
 // any thread, so that the writer only runs SQL. A plain value (copy, move, keep in queues);
 // the derived members are read-only for callers: save() trusts them to match `article`.
 struct PreparedArticle {
+    // The article as given, but for body and html, which are emptied: `packed` holds them.
     Article article;
     // Identity: canonical_url then every other URL of `urls` (distinct, non-empty, in order),
     // with their 64-bit hashes, and the hash of id_key (0 when it is empty).
@@ -76,8 +77,11 @@ struct PreparedArticle {
     // Story key: the MinHash signature (textkey::signature) and its LSH band hashes (20 bits).
     textkey::Signature signature;
     std::array<std::uint32_t, textkey::kBands> band_hashes{};
-    // Serialized columns and the content hashes that decide "changed?".
-    std::string body_json;
+    // Serialized columns and the content hashes that decide "changed?". `packed` is the body
+    // (JSON array of paragraphs) and the html in one zstd frame (storage/packed_content.h), as
+    // the `packed` column stores them since schema version 6: the compression is done here, on
+    // the caller's thread, not by the writer.
+    std::string packed;
     std::string images_json;
     std::string videos_json;
     std::int64_t content_hash = 0;
@@ -105,11 +109,13 @@ struct PruneResult {
 // Not thread-safe: one ArticleStore per thread; only the static prepare() and
 // prepare_raw_page() may run on any thread. Several processes may open one file; writers wait
 // up to busy_timeout for each other.
-// Resources: SQLite's page cache (configure_connection: 16 MiB); a writer that saves many
-// articles of one week keeps that week's LSH rows in memory (at most 4 weeks, 256-512 bytes per
-// article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a commit leaves
+// Resources: SQLite's page cache (configure_connection: 4 MiB per connection); a writer that saves
+// many articles of one week keeps that week's LSH rows in memory (at most 4 weeks, 256-512 bytes
+// per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a commit leaves
 // 4,000 pages in the WAL, a thread of the store checkpoints it (its own SQLite connection), so
-// commits do not wait for the copy and the fsyncs; it is joined by the destructor.
+// commits do not wait for the copy and the fsyncs; it is joined by the destructor. Each thread
+// that calls prepare() keeps a zstd compression context (<= 0.6 MB), each thread that reads
+// articles a decompression context (~0.1 MB), until it ends.
 class ArticleStore {
   public:
     explicit ArticleStore(const std::string& path);
@@ -144,9 +150,11 @@ class ArticleStore {
     std::vector<SaveResult> save(const std::vector<Article>& articles, Timestamp now);
 
     // Computes everything save() needs from `article` that is not in the database: identity
-    // key hashes, the story signature and LSH band hashes, the JSON columns and the content
-    // hash. Pure and thread-safe (no store needed): the crawler's parse threads call it, the
-    // writer thread then calls save(prepared, now). Does not validate: save() does.
+    // key hashes, the story signature and LSH band hashes, the JSON columns, the content hash
+    // and the zstd frame of body and html (about as costly as the signature). Pure and
+    // thread-safe (no store needed): the crawler's parse threads call it, the writer thread then
+    // calls save(prepared, now). Does not validate: save() does. Throws StorageError if zstd
+    // fails.
     static PreparedArticle prepare(Article article);
     // save() of articles prepared by prepare(): same contract and results as
     // save(const std::vector<Article>&, Timestamp), and the same transaction.

@@ -26,7 +26,7 @@ int latest_version();
 
 // Settings that do not persist in the file and must be set on every connection:
 // busy_timeout=10000 ms, foreign_keys=ON, journal_mode=WAL (persistent, but set every time so a
-// new file gets it), synchronous=NORMAL; and for speed cache_size=16 MiB, no memory map,
+// new file gets it), synchronous=NORMAL; and for speed cache_size=4 MiB, no memory map,
 // wal_autocheckpoint=4000 pages (ArticleStore moves the checkpoints to a thread of its own).
 // Throws StorageError when WAL cannot be enabled on a
 // file (":memory:" databases keep their in-memory journal).

@@ -159,6 +159,14 @@ void Statement::bind_blob(int index, std::span<const std::byte> bytes) {
     }
 }
 
+void Statement::bind_static_blob(int index, std::span<const std::byte> bytes) {
+    static const std::byte kEmpty{};
+    const void* data = bytes.empty() ? &kEmpty : bytes.data();
+    if (sqlite3_bind_blob64(stmt_.get(), index, data, bytes.size(), SQLITE_STATIC) != SQLITE_OK) {
+        fail("bind");
+    }
+}
+
 bool Statement::step() {
     const int rc = sqlite3_step(stmt_.get());
     if (rc == SQLITE_ROW) {

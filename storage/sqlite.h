@@ -89,6 +89,8 @@ class Statement {
     void bind(int index, std::optional<std::int64_t> value);  // nullopt -> NULL
     void bind_null(int index);
     void bind_blob(int index, std::span<const std::byte> bytes);
+    // Binds `bytes` without copying them; the same REQUIREMENT as bind_static.
+    void bind_static_blob(int index, std::span<const std::byte> bytes);
 
     // Runs to the next row: true when a row is available, false when done.
     bool step();

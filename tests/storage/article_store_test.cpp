@@ -49,6 +49,87 @@ TEST(ArticleStore, RoundTripsEveryFieldOfAnArticle) {
     EXPECT_GT(stored[0].cluster, 0);
 }
 
+TEST(ArticleStore, BodyAndHtmlAreStoredAsOneZstdFrameAndReadBackIdentical) {
+    TempDir dir;
+    const std::string path = dir.file("packed.db");
+    ArticleStore store(path);
+    Article article = make_article("https://baodanang.vn/packed.html");
+    for (int i = 0; i < 40; ++i) {
+        article.body.push_back("Đoạn " + std::to_string(i) +
+                               ": UBND thành phố Đà Nẵng tổ chức lễ khánh thành cầu mới.");
+    }
+    for (const std::string& paragraph : article.body) {
+        article.html += "<p>" + paragraph + "</p>";
+    }
+    article.images.push_back({"https://img.example.vn/3.jpg", "Ảnh: Cầu mới \"đẹp\""});
+    Article empty = make_article("https://baodanang.vn/empty.html");
+    empty.body.clear();
+    empty.html.clear();
+    ASSERT_EQ(store.save({article, empty}, at(1)),
+              std::vector<SaveResult>(2, SaveResult::inserted));
+    EXPECT_EQ(store.find(article.canonical_url)->article, article);
+    EXPECT_EQ(store.find(empty.canonical_url)->article, empty);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 2U);
+
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE body = '' AND html = '' AND "
+                              "hex(substr(packed, 1, 4)) = '28B52FFD'"),
+              2);
+    std::size_t plain_size = 2;
+    for (const std::string& paragraph : article.body) {
+        plain_size += paragraph.size() + 3;
+    }
+    plain_size += article.html.size();
+    EXPECT_LT(check.query_int("SELECT length(packed) FROM articles WHERE canonical_url = '" +
+                              article.canonical_url + "'") *
+                  4,
+              static_cast<std::int64_t>(plain_size));
+}
+
+TEST(ArticleStore, ACorruptPackedFrameIsAStorageErrorNamingTheFileAndTheArticle) {
+    TempDir dir;
+    const std::string path = dir.file("corrupt.db");
+    ArticleStore store(path);
+    Article article = make_article("https://baodanang.vn/hong.html");
+    store.save({article, make_article("https://baodanang.vn/lanh.html")}, at(1));
+    article.title += " (sửa)";
+    store.save({article}, at(2));  // a revision, packed too
+    auto expect_named = [&](const std::function<void()>& read, const std::string& url) {
+        try {
+            read();
+            ADD_FAILURE() << "no exception";
+        } catch (const StorageError& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find(path), std::string::npos) << what;
+            EXPECT_NE(what.find(url), std::string::npos) << what;
+            EXPECT_NE(what.find("corrupt packed"), std::string::npos) << what;
+        }
+    };
+    {
+        Database raw(path);
+        raw.exec("UPDATE article_revisions SET packed = x'28B52FFD0000'");
+    }
+    expect_named([&] { store.revisions(article.canonical_url); }, article.canonical_url);
+    EXPECT_EQ(store.find(article.canonical_url)->article, article);  // the record is sound
+    {
+        Database raw(path);
+        raw.exec("UPDATE articles SET packed = randomblob(64) WHERE canonical_url = '" +
+                 article.canonical_url + "'");
+    }
+    expect_named([&] { store.find(article.canonical_url); }, article.canonical_url);
+    expect_named([&] { store.list(std::nullopt, 0); }, article.canonical_url);
+    // The index cannot take its text (nor remove it later): indexing fails, naming the file.
+    try {
+        store.index_pending();
+        ADD_FAILURE() << "no exception";
+    } catch (const StorageError& e) {
+        EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("corrupt packed"), std::string::npos) << e.what();
+    }
+    // Other articles still read.
+    EXPECT_TRUE(store.find("https://baodanang.vn/lanh.html").has_value());
+}
+
 TEST(ArticleStore, ArticlesPreparedOnOtherThreadsSaveExactlyAsPlainOnes) {
     std::vector<Article> articles;
     for (int i = 0; i < 6; ++i) {

@@ -1,7 +1,9 @@
 // Files written by every earlier schema version open with the current code: their data is kept,
 // and the features added since work on it. Each earlier file is built with that version's SQL
 // (migrations().first(N)) and rows written the way that version's program wrote them.
+#include <algorithm>
 #include <bit>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -174,9 +176,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsFive) {
-    ASSERT_EQ(latest_version(), 5);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 5);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsSix) {
+    ASSERT_EQ(latest_version(), 6);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 6);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -193,7 +195,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 5);
+    EXPECT_EQ(store.schema_version(), 6);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -270,7 +272,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 5);
+    EXPECT_EQ(store.schema_version(), 6);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -415,7 +417,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 5);
+    EXPECT_EQ(store.schema_version(), 6);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -466,6 +468,177 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
     EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh WHERE (key & 4294967295) = " +
                               std::to_string(wire_id)),
               0);
+}
+
+// The text a version 5 program indexed for a column (storage/article_store.cpp, folded()).
+std::string v5_folded(const std::string& column) {
+    return "replace(replace(" + column + ", 'đ', 'd'), 'Đ', 'D')";
+}
+
+// Inserts `a` as a version 5 program did: the row with its plain body and html, its URLs and
+// their identity keys (XXH3 seed 1, the site ID seed 2), its signature and LSH rows ((week << 52)
+// | (top 20 bits of the mixed band key << 32) | id), and its search index entry (indexed_upto
+// moves past it, as index_pending() left it).
+std::int64_t insert_v5(Database& db, const Article& a, std::int64_t first_seen) {
+    const V1Content c = v1_content(a);
+    Statement insert = db.prepare(
+        "INSERT INTO articles (canonical_url, site, id_key, published, modified, first_seen, "
+        "updated, checked, cluster_id, content_hash, title, author, lead_prefix, section, lead, "
+        "images, videos, body, html) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6, 0, ?7, ?8, ?9, "
+        "?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id");
+    insert.bind(1, a.canonical_url);
+    insert.bind(2, a.site);
+    insert.bind(3, a.id_key);
+    insert.bind(4,
+                a.published.has_value() ? std::optional(unix_or_null(a.published)) : std::nullopt);
+    insert.bind(5, a.modified.has_value() ? std::optional(unix_or_null(a.modified)) : std::nullopt);
+    insert.bind(6, first_seen);
+    insert.bind(7, v2_hash(a));
+    insert.bind(8, a.title);
+    insert.bind(9, a.author);
+    insert.bind(10, a.lead_prefix);
+    insert.bind(11, a.section);
+    insert.bind(12, a.lead);
+    insert.bind(13, c.images);
+    insert.bind(14, c.videos);
+    insert.bind(15, c.body);
+    insert.bind(16, a.html);
+    EXPECT_TRUE(insert.step());
+    const std::int64_t id = insert.column_int64(0);
+    insert.run();
+    db.exec("UPDATE articles SET cluster_id = id WHERE id = " + std::to_string(id));
+    auto add_key = [&](std::uint64_t key) {
+        Statement add = db.prepare("INSERT INTO identity_keys (key, article_id) VALUES (?1, ?2)");
+        add.bind(1, std::bit_cast<std::int64_t>(key));
+        add.bind(2, id);
+        add.run();
+    };
+    std::vector<std::string> urls = {a.canonical_url};
+    for (const std::string& url : a.urls) {
+        if (std::find(urls.begin(), urls.end(), url) == urls.end()) {
+            urls.push_back(url);
+        }
+    }
+    for (const std::string& url : urls) {
+        Statement add = db.prepare(
+            "INSERT INTO article_urls (article_id, url, first_seen) VALUES (?1, ?2, ?3)");
+        add.bind(1, id);
+        add.bind(2, url);
+        add.bind(3, first_seen);
+        add.run();
+        add_key(XXH3_64bits_withSeed(url.data(), url.size(), 1));
+    }
+    if (!a.id_key.empty()) {
+        add_key(XXH3_64bits_withSeed(a.id_key.data(), a.id_key.size(), 2));
+    }
+    const textkey::Signature signature = textkey::signature(a);
+    const std::string bytes = textkey::to_bytes(signature);
+    Statement sign =
+        db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2)");
+    sign.bind(1, id);
+    sign.bind_blob(2, std::as_bytes(std::span(bytes.data(), bytes.size())));
+    sign.run();
+    const std::uint64_t week =
+        static_cast<std::uint64_t>(
+            (a.published.has_value() ? unix_or_null(a.published) : first_seen) - 946'684'800) /
+        (7 * 86'400);
+    const std::vector<std::int64_t> keys = textkey::band_keys(signature);
+    for (std::size_t band = 0; band < keys.size(); ++band) {
+        const std::uint64_t band_hash =
+            std::bit_cast<std::uint64_t>(v2_band_key(band, keys[band])) >> 44U;
+        Statement add = db.prepare("INSERT OR IGNORE INTO story_lsh (key) VALUES (?1)");
+        add.bind(1, std::bit_cast<std::int64_t>((week << 52U) | (band_hash << 32U) |
+                                                static_cast<std::uint64_t>(id)));
+        add.run();
+    }
+    db.exec("INSERT INTO articles_fts (rowid, title, lead, body) SELECT id, " + v5_folded("title") +
+            ", " + v5_folded("lead") + ", " + v5_folded("body") +
+            " FROM articles WHERE id = " + std::to_string(id));
+    db.exec("UPDATE search_state SET indexed_upto = " + std::to_string(id));
+    return id;
+}
+
+TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable) {
+    TempDir dir;
+    const std::string path = dir.file("v5.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/phong-chay.html"};
+    keyed.section = "Môi trường";
+    keyed.html =
+        "<p>Toàn tỉnh hiện có hơn 370 nghìn ha rừng.</p><p>Các xã đã thành lập 112 tổ "
+        "đội.</p>";
+    keyed.images = {{"https://baobackan.vn/anh/rung.jpg", "Rừng thông ở Bắc Kạn"}};
+    // Saved by a parser that gave no lead prefix, section or html.
+    Article plain_wire = wire_copy(0);
+    plain_wire.lead_prefix.clear();
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(5)), 5);
+        insert_v5(db, plain_wire, 100);
+        const std::int64_t keyed_id = insert_v5(db, keyed, 200);
+        db.exec(
+            "INSERT INTO article_revisions (article_id, replaced, id_key, title, author, "
+            "published, modified, lead, lead_prefix, section, body, images, videos, html) "
+            "VALUES (" +
+            std::to_string(keyed_id) +
+            ", 150, 'baobackan#4711', 'Tiêu đề cũ', '', NULL, NULL, 'Sa pô cũ', '', '', "
+            "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 6);
+    {
+        Database check(path);  // the migration rewrote no article
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
+    }
+
+    // Read back identical, with the revision the version 5 program kept; found by search
+    // through the entries it indexed.
+    ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
+    EXPECT_EQ(store.find(keyed.urls[1])->article, keyed);
+    ASSERT_EQ(store.revisions(keyed.canonical_url).size(), 1U);
+    EXPECT_EQ(store.revisions(keyed.canonical_url)[0].body, std::vector<std::string>{"Đoạn cũ"});
+    EXPECT_EQ(store.revisions(keyed.canonical_url)[0].html, "<p>Đoạn cũ</p>");
+    EXPECT_EQ(store.index_pending(), 0U);
+    EXPECT_EQ(store.search("112 to doi", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.save({keyed}, at(300))[0], SaveResult::unchanged);
+
+    // A correction packs the record and keeps the version 5 text as a revision; the old words
+    // leave the index (deleted with the plain text they were indexed with), the new ones are
+    // found.
+    Article corrected = keyed;
+    corrected.body = {"Lực lượng kiểm lâm trực 24/24 giờ tại các điểm nóng."};
+    corrected.html = "<p>Lực lượng kiểm lâm trực 24/24 giờ tại các điểm nóng.</p>";
+    EXPECT_EQ(store.save({corrected}, at(400))[0], SaveResult::updated);
+    EXPECT_EQ(store.find(keyed.canonical_url)->article, corrected);
+    const std::vector<Article> earlier = store.revisions(keyed.canonical_url);
+    ASSERT_EQ(earlier.size(), 2U);
+    Article keyed_revision = keyed;
+    keyed_revision.urls = {keyed.canonical_url};
+    EXPECT_EQ(earlier[1], keyed_revision);
+    EXPECT_EQ(store.search("112 to doi", std::nullopt, 0).size(), 0U);
+    EXPECT_EQ(store.search("truc 24/24", std::nullopt, 0).size(), 1U);
+
+    // Fields the version 5 row was saved without are filled in: the row is packed, its body
+    // stays searchable and leaves the index when it is pruned.
+    EXPECT_EQ(store.save({wire_copy(0)}, at(500))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.find(plain_wire.canonical_url)->article, wire_copy(0));
+    EXPECT_EQ(store.find(plain_wire.canonical_url)->revisions, 0);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NOT NULL AND "
+                                  "body = '' AND html = ''"),
+                  2);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM article_revisions WHERE packed IS NULL"),
+                  2);
+    }
+    EXPECT_EQ(store.prune(at(150), at(0)).articles, 1U);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 0U);
+    EXPECT_EQ(store.search("kiem lam", std::nullopt, 0).size(), 1U);
+    expect_consistent(path);
 }
 
 }  // namespace

@@ -360,6 +360,66 @@ TEST(Search, APrunedArticleLeavesTheIndexAndANewOneGivenItsIdIsFound) {
     EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 1);
 }
 
+TEST(Search, FindsWordsThatOnlyThePackedBodyHas) {
+    TempDir dir;
+    const std::string path = dir.file("packed.db");
+    ArticleStore store(path);
+    store.save({forest_fire_story(), wire_copy(0)}, at(1));
+    EXPECT_EQ(canonical_urls(store.search("dot nuong lam ray", std::nullopt, 0)),
+              std::vector<std::string>{forest_fire_story().canonical_url});  // "đốt nương"
+    EXPECT_EQ(store.search("rung thong rung keo", std::nullopt, 0).size(), 1U);
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE body = '' AND "
+                              "packed IS NOT NULL"),
+              2);
+}
+
+TEST(Search, AnArticleUpdatedTwiceAfterIndexingIsFoundByItsLatestTextOnly) {
+    TempDir dir;
+    const std::string path = dir.file("updates.db");
+    ArticleStore store(path);
+    Article article = forest_fire_story();
+    store.save({article, wire_copy(0)}, at(1));
+    EXPECT_EQ(store.index_pending(), 2U);
+    article.body = {"Lần sửa thứ nhất nói về đập thủy lợi."};
+    article.html = "<p>Lần sửa thứ nhất nói về đập thủy lợi.</p>";
+    EXPECT_EQ(store.save({article}, at(2))[0], SaveResult::updated);
+    EXPECT_EQ(store.search("dap thuy loi", std::nullopt, 0).size(), 1U);  // indexed again
+    article.body = {"Lần sửa thứ hai nói về hồ chứa nước."};
+    article.html = "<p>Lần sửa thứ hai nói về hồ chứa nước.</p>";
+    EXPECT_EQ(store.save({article}, at(3))[0], SaveResult::updated);
+    // A contentless index forgets a text only when given exactly the text it indexed.
+    EXPECT_TRUE(store.search("dap thuy loi", std::nullopt, 0).empty());
+    EXPECT_TRUE(store.search("112 to doi", std::nullopt, 0).empty());
+    EXPECT_EQ(store.search("ho chua nuoc", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.revisions(article.canonical_url).size(), 2U);
+    Database check(path);
+    check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 2);
+}
+
+TEST(Search, PrunedPackedArticlesLeaveTheIndexAndASoundFile) {
+    TempDir dir;
+    const std::string path = dir.file("prune-packed.db");
+    ArticleStore store(path);
+    Article corrected = forest_fire_story();
+    store.save({wire_copy(0), wire_copy(1), corrected}, at(1));
+    EXPECT_EQ(store.index_pending(), 3U);
+    corrected.body.push_back("Người dân phát hiện cháy rừng gọi số 112.");
+    store.save({corrected}, at(2));  // a packed revision; its new text waits for the index
+    store.save({wire_copy(2)}, at(20));
+    EXPECT_EQ(store.prune(at(10), at(0)).articles, 3U);
+    EXPECT_TRUE(store.search("kiem lam", std::nullopt, 0).empty());
+    EXPECT_EQ(canonical_urls(store.search("rung go lon", std::nullopt, 0)),
+              std::vector<std::string>{wire_copy(2).canonical_url});
+    Database check(path);
+    EXPECT_EQ(check.query_text("PRAGMA integrity_check"), "ok");
+    check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 1);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM article_revisions"), 0);
+}
+
 TEST(Search, IndexPendingIndexesMoreArticlesThanOneTransactionTakes) {
     ArticleStore store(":memory:");
     std::vector<Article> articles;

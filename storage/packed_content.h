@@ -1,0 +1,46 @@
+// An article's body and html stored together as one zstd frame: the `packed` column of articles
+// and article_revisions (schema version 6). Internal to storage/: the only code that knows the
+// layout. html repeats the text of body, so the two compress far better together than apart.
+//
+// Layout of the frame's content: one format byte (1), the length of body_json in bytes as an
+// unsigned LEB128 varint (7 bits per byte, low first, high bit = more), body_json (the JSON array
+// of paragraph strings, as article_store.cpp serialises it), then html up to the end. The frame
+// is zstd level 1 with its content size in the header (ZSTD_compressCCtx writes it).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/sqlite.h"
+
+namespace baofeed::storage {
+
+struct UnpackedContent {
+    std::string body_json;
+    std::string html;
+};
+
+// The frame of (body_json, html). Pure and thread-safe (one zstd context per thread, reused).
+// Throws StorageError if zstd fails.
+std::string pack_content(std::string_view body_json, std::string_view html);
+
+// `text` as one zstd frame, level 1, with its content size in the header, compressed with the
+// calling thread's context (creating a context per call costs more than compressing a short
+// text). Pure and thread-safe. Throws StorageError naming `what` if zstd fails.
+std::string compress_frame(std::string_view text, std::string_view what);
+
+// The body_json and html of a frame written by pack_content(); nullopt when `packed` is not
+// exactly one such frame (not zstd, truncated, trailing bytes, unknown format byte, a length past
+// the end, a content size over 1 GiB). Pure and thread-safe.
+std::optional<UnpackedContent> unpack_content(std::string_view packed);
+
+// Registers the SQL function baofeed_body(packed, body) on `db` (SQLITE_UTF8 |
+// SQLITE_DETERMINISTIC): the body JSON text of a row, from `packed` when it is not NULL, else
+// `body` itself (rows written before version 6). A `packed` value that unpack_content() rejects
+// (or that is not a BLOB) is an SQL error "baofeed_body: corrupt packed body/html", which fails
+// the statement (StorageError). The full-text index statements use it, so every connection that
+// runs them needs it: ArticleStore registers it on its connection when it opens the file.
+void register_content_functions(Database& db);
+
+}  // namespace baofeed::storage

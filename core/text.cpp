@@ -32,7 +32,8 @@ const utf8proc_uint8_t* bytes_of(std::string_view s) {
 // Decodes the code point at the front of `s`. Returns its length in bytes, or a value <= 0 for
 // an invalid sequence (surrogates, overlongs, code points over U+10FFFF and truncated sequences
 // included), as utf8proc_iterate does; inline, since every text pass calls it per code point.
-inline utf8proc_ssize_t next_code_point(std::string_view s, utf8proc_int32_t& cp) {
+[[gnu::always_inline]] inline utf8proc_ssize_t next_code_point(std::string_view s,
+                                                               utf8proc_int32_t& cp) {
     const auto* p = bytes_of(s);
     const std::size_t n = s.size();
     if (n == 0) {
@@ -84,7 +85,7 @@ void append_code_point(std::string& out, utf8proc_int32_t cp) {
 }
 
 // Length of the run of ASCII bytes at s[from...], eight bytes at a time.
-std::size_t skip_ascii(std::string_view s, std::size_t from) {
+[[gnu::always_inline]] inline std::size_t skip_ascii(std::string_view s, std::size_t from) {
     constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
     std::size_t i = from;
     while (i + 8 <= s.size()) {
@@ -105,7 +106,7 @@ bool is_ascii_space(unsigned char c) {
     return c == ' ' || (c >= 0x09 && c <= 0x0D);  // tab, line feed, vertical tab, form feed, CR
 }
 
-inline bool is_space(utf8proc_int32_t cp) {
+[[gnu::always_inline]] inline bool is_space(utf8proc_int32_t cp) {
     if (cp < 0x80) {
         return is_ascii_space(static_cast<unsigned char>(cp));
     }
@@ -125,6 +126,36 @@ inline bool is_space(utf8proc_int32_t cp) {
     // U+3000. Listed rather than looked up: this runs for every code point of every text.
     return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
            cp == 0x205F || cp == 0x3000;
+}
+
+// Whether the unit at s[i] is white space, with its length in `len`: a valid sequence, or one
+// byte of an invalid one (copied as it is by the callers, never white space).
+[[gnu::always_inline]] inline bool space_at(std::string_view s, std::size_t i, std::size_t& len) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    len = 1;
+    if (c < 0x80) {
+        return is_ascii_space(c);
+    }
+    const auto c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0U;
+    if ((c != 0xC2 && (c < 0xE1 || c > 0xE3) && c != 0xEF) ||
+        (c == 0xE1 && c1 != 0x9A && c1 != 0xA0)) {
+        // No white space code point starts with these bytes (U+0085, U+00A0: C2; U+1680: E1 9A;
+        // U+180E: E1 A0; U+2000-U+2060: E2; U+3000: E3; U+FEFF: EF; Vietnamese letters are
+        // E1 BA and E1 BB): step over the continuation bytes, which are never ASCII, so no
+        // space is stepped over.
+        while (i + len < s.size() && len < 4 &&
+               (static_cast<unsigned char>(s[i + len]) & 0xC0U) == 0x80U) {
+            ++len;
+        }
+        return false;
+    }
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = next_code_point(s.substr(i), cp);
+    if (n <= 0) {
+        return false;
+    }
+    len = static_cast<std::size_t>(n);
+    return is_space(cp);
 }
 
 // `s` with every invalid byte sequence replaced by U+FFFD (one per offending byte).
@@ -318,39 +349,33 @@ std::string nfc(std::string_view s) {
 std::string collapse_whitespace(std::string_view s) {
     std::string out;
     out.reserve(s.size());
-    bool pending_space = false;
-    std::size_t run = 0;  // start of the run of non-space code points being read
-    // Copies s[run, end) after one space when white space came before it (and text before that).
-    const auto flush = [&](std::size_t end) {
-        if (run < end) {
-            if (pending_space && !out.empty()) {
-                out.push_back(' ');
-            }
-            pending_space = false;
-            out.append(s.substr(run, end - run));  // invalid bytes are copied unchanged
-        }
-    };
+    // Text between single ASCII spaces, the common case, is copied in one run with its spaces;
+    // the run is cut only at white space that changes (a longer run, another space character,
+    // either end).
+    std::size_t from = 0;  // s[from, i) is copied as it is
     std::size_t i = 0;
+    std::size_t len = 0;
     while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = 1;
-        bool space = false;
-        if (c < 0x80) {
-            space = is_ascii_space(c);
-        } else {
-            utf8proc_int32_t cp = 0;
-            const utf8proc_ssize_t n = next_code_point(s.substr(i), cp);
-            len = n <= 0 ? 1 : static_cast<std::size_t>(n);
-            space = n > 0 && is_space(cp);
+        if (!space_at(s, i, len)) {
+            i += len;
+            continue;
         }
-        if (space) {
-            flush(i);
-            pending_space = true;
-            run = i + len;
+        std::size_t end = i + len;
+        while (end < s.size() && space_at(s, end, len)) {
+            end += len;
         }
-        i += len;
+        if (end == i + 1 && s[i] == ' ' && i > from && end < s.size()) {
+            i = end;  // one space between two words: stays in the run
+            continue;
+        }
+        out.append(s.substr(from, i - from));
+        if (end < s.size() && !out.empty()) {
+            out.push_back(' ');
+        }
+        from = end;
+        i = end;
     }
-    flush(s.size());
+    out.append(s.substr(from));
     return out;
 }
 

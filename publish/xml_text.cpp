@@ -67,48 +67,39 @@ bool is_forbidden_noncharacter(std::string_view seq) {
            (seq[2] == '\xBE' || seq[2] == '\xBF');
 }
 
-}  // namespace
-
-std::string strip_xml_invalid(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    std::size_t run = 0;  // text[run, pos) is kept and not copied yet: copied in one go
+// Appends `text` to `out` with what strip_xml_invalid removes removed and, when `escape`, the
+// five XML specials escaped. One pass: a run of bytes that stay as they are (printable ASCII,
+// which is most of the text, and well-formed sequences) is copied in one go.
+void append_clean(std::string& out, std::string_view text, bool escape) {
+    std::size_t run = 0;  // text[run, pos) is kept and not copied yet
     std::size_t pos = 0;
-    while (pos < text.size()) {
-        const std::size_t len = sequence_length(text, pos);
-        const bool keep =
-            len != 0 && !(len == 1 && is_forbidden_ascii(static_cast<unsigned char>(text[pos]))) &&
-            !is_forbidden_noncharacter(text.substr(pos, len));
-        if (keep) {
-            pos += len;
+    const std::size_t size = text.size();
+    while (pos < size) {
+        const auto byte = static_cast<unsigned char>(text[pos]);
+        if (byte >= 0x80U) {
+            const std::size_t len = sequence_length(text, pos);
+            if (len != 0 && !is_forbidden_noncharacter(text.substr(pos, len))) {
+                pos += len;
+                continue;
+            }
+            out.append(text.substr(run, pos - run));
+            if (len == 0) {
+                out += kReplacement;
+                ++pos;
+            } else {
+                pos += len;
+            }
+            run = pos;
+            continue;
+        }
+        const bool special =
+            escape && (byte == '&' || byte == '<' || byte == '>' || byte == '"' || byte == '\'');
+        if (!special && !is_forbidden_ascii(byte)) {
+            ++pos;
             continue;
         }
         out.append(text.substr(run, pos - run));
-        if (len == 0) {
-            out += kReplacement;
-            ++pos;
-        } else {
-            pos += len;
-        }
-        run = pos;
-    }
-    out.append(text.substr(run));
-    return out;
-}
-
-std::string escape_text(std::string_view text) {
-    const std::string clean = strip_xml_invalid(text);
-    const std::string_view v = clean;
-    std::string out;
-    out.reserve(v.size() + v.size() / 8);
-    std::size_t run = 0;
-    while (true) {
-        const std::size_t hit = v.find_first_of("&<>\"'", run);
-        out.append(v.substr(run, hit == std::string_view::npos ? hit : hit - run));
-        if (hit == std::string_view::npos) {
-            break;
-        }
-        switch (v[hit]) {
+        switch (byte) {
             case '&':
                 out += "&amp;";
                 break;
@@ -121,12 +112,31 @@ std::string escape_text(std::string_view text) {
             case '"':
                 out += "&quot;";
                 break;
-            default:
+            case '\'':
                 out += "&#39;";
                 break;
+            default:  // a forbidden control character: dropped
+                break;
         }
-        run = hit + 1;
+        ++pos;
+        run = pos;
     }
+    out.append(text.substr(run));
+}
+
+}  // namespace
+
+std::string strip_xml_invalid(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    append_clean(out, text, false);
+    return out;
+}
+
+std::string escape_text(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + text.size() / 16);
+    append_clean(out, text, true);
     return out;
 }
 

@@ -73,6 +73,13 @@ TEST(XmlText, EscapesAmpersandsOfTextThatLooksLikeAnEntity) {
     EXPECT_EQ(escape_text("&amp; &#39;"), "&amp;amp; &amp;#39;");
 }
 
+TEST(XmlText, EscapingAlsoDropsWhatXmlForbidsAndReplacesInvalidUtf8) {
+    EXPECT_EQ(escape_text(std::string("Đà\x01 <b>\xEF\xBF\xBE"
+                                      "& \xFF'")),
+              "Đà &lt;b&gt;&amp; \uFFFD&#39;");
+    EXPECT_EQ(escape_text(""), "");
+}
+
 TEST(XmlText, DropsControlCharactersButKeepsTabNewlineAndReturn) {
     EXPECT_EQ(strip_xml_invalid(std::string("a\x01"
                                             "b\x08\x0b\x0c\x1f"

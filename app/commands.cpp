@@ -151,7 +151,8 @@ int run_command(const RunOptions& options) {
                                           .parse_threads = parse_threads(config),
                                           .robots = &robots,
                                           .reader = &reader});
-    publish_feeds(config, store, report);
+    const storage::ArticleStore* const readers[] = {&store, &reader};
+    publish_feeds(config, readers, report);
     log_report(report);
     return report.any_broken() ? kExitSiteBroken : kExitOk;
 }

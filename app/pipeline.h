@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,8 +96,15 @@ RunReport reparse(const config::Config& config, storage::ArticleStore& store,
                   const std::optional<std::string>& site, Timestamp now);
 
 // Writes <output_dir>/<site>.xml for every site and <output_dir>/all.xml for all of them,
-// atomically; files whose bytes would not change are left untouched. Throws PublishError.
+// atomically; files whose bytes would not change are left untouched. Throws PublishError (or
+// StorageError) after the feeds in progress are finished; feeds written before stay written.
 void publish_feeds(const config::Config& config, const storage::ArticleStore& store,
                    RunReport& report);
+
+// The same, with the feeds shared among one thread per reader (readers[0] on the calling
+// thread): each reader is a connection to the same database, used by its thread only until the
+// call returns. REQUIRES: at least one reader.
+void publish_feeds(const config::Config& config,
+                   std::span<const storage::ArticleStore* const> readers, RunReport& report);
 
 }  // namespace baofeed::app

@@ -1,12 +1,61 @@
 // UTF-8 text helpers (utf8proc). Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace baofeed::text {
 
 bool is_valid_utf8(std::string_view s);
+
+// Length of the well-formed UTF-8 sequence starting at s[pos] (REQUIRES pos < s.size()), or 0
+// when the bytes there are not one (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF, no truncated sequence). Inline: escapers call it per non-ASCII character to validate
+// while they copy, instead of a separate is_valid_utf8 pass.
+inline std::size_t valid_sequence_length(std::string_view s, std::size_t pos) {
+    const auto b0 = static_cast<unsigned char>(s[pos]);
+    if (b0 < 0x80U) {
+        return 1;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80U;
+    unsigned char hi = 0xBFU;
+    if (b0 >= 0xC2U && b0 <= 0xDFU) {
+        len = 2;
+    } else if (b0 == 0xE0U) {
+        len = 3;
+        lo = 0xA0U;
+    } else if (b0 == 0xEDU) {
+        len = 3;
+        hi = 0x9FU;
+    } else if (b0 >= 0xE1U && b0 <= 0xEFU) {
+        len = 3;
+    } else if (b0 == 0xF0U) {
+        len = 4;
+        lo = 0x90U;
+    } else if (b0 >= 0xF1U && b0 <= 0xF3U) {
+        len = 4;
+    } else if (b0 == 0xF4U) {
+        len = 4;
+        hi = 0x8FU;
+    } else {
+        return 0;
+    }
+    if (len > s.size() - pos) {
+        return 0;
+    }
+    const auto b1 = static_cast<unsigned char>(s[pos + 1]);
+    if (b1 < lo || b1 > hi) {
+        return 0;
+    }
+    for (std::size_t i = 2; i < len; ++i) {
+        if ((static_cast<unsigned char>(s[pos + i]) & 0xC0U) != 0x80U) {
+            return 0;
+        }
+    }
+    return len;
+}
 
 // Appends the UTF-8 encoding of `cp`. REQUIRES: a valid code point (not a surrogate, at most
 // U+10FFFF). Inline: decoders' hot loops call it per code point.

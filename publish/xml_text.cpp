@@ -2,60 +2,12 @@
 
 #include <cstddef>
 
+#include "core/text.h"
+
 namespace baofeed::publish {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-bool is_continuation(unsigned char byte) {
-    return (byte & 0xC0U) == 0x80U;
-}
-
-// Length of the well-formed UTF-8 sequence at `pos`, or 0 when the bytes there are not one
-// (RFC 3629 table: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t sequence_length(std::string_view s, std::size_t pos) {
-    const auto b0 = static_cast<unsigned char>(s[pos]);
-    if (b0 < 0x80U) {
-        return 1;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80U;
-    unsigned char hi = 0xBFU;
-    if (b0 >= 0xC2U && b0 <= 0xDFU) {
-        len = 2;
-    } else if (b0 == 0xE0U) {
-        len = 3;
-        lo = 0xA0U;
-    } else if (b0 == 0xEDU) {
-        len = 3;
-        hi = 0x9FU;
-    } else if (b0 >= 0xE1U && b0 <= 0xEFU) {
-        len = 3;
-    } else if (b0 == 0xF0U) {
-        len = 4;
-        lo = 0x90U;
-    } else if (b0 >= 0xF1U && b0 <= 0xF3U) {
-        len = 4;
-    } else if (b0 == 0xF4U) {
-        len = 4;
-        hi = 0x8FU;
-    } else {
-        return 0;
-    }
-    if (pos + len > s.size()) {
-        return 0;
-    }
-    const auto b1 = static_cast<unsigned char>(s[pos + 1]);
-    if (b1 < lo || b1 > hi) {
-        return 0;
-    }
-    for (std::size_t i = 2; i < len; ++i) {
-        if (!is_continuation(static_cast<unsigned char>(s[pos + i]))) {
-            return 0;
-        }
-    }
-    return len;
-}
 
 bool is_forbidden_ascii(unsigned char byte) {
     return byte < 0x20U && byte != '\t' && byte != '\n' && byte != '\r';
@@ -77,7 +29,7 @@ void append_clean(std::string& out, std::string_view text, bool escape) {
     while (pos < size) {
         const auto byte = static_cast<unsigned char>(text[pos]);
         if (byte >= 0x80U) {
-            const std::size_t len = sequence_length(text, pos);
+            const std::size_t len = text::valid_sequence_length(text, pos);
             if (len != 0 && !is_forbidden_noncharacter(text.substr(pos, len))) {
                 pos += len;
                 continue;

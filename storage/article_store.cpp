@@ -73,15 +73,22 @@ std::string dump(const json& value) {
 // control characters as \u00xx, everything else (UTF-8 included) as is. Invalid UTF-8 goes
 // through nlohmann, which replaces it.
 void append_json_string(std::string& out, std::string_view text) {
-    if (!text::is_valid_utf8(text)) {
-        out += dump(json(std::string(text)));
-        return;
-    }
     static constexpr char kHex[] = "0123456789abcdef";
+    const std::size_t start = out.size();
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of bytes that need no escape
     for (std::size_t i = 0; i < text.size(); ++i) {
         const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x80) {  // validated while copying: invalid UTF-8 goes through nlohmann
+            const std::size_t len = text::valid_sequence_length(text, i);
+            if (len == 0) {
+                out.resize(start);
+                out += dump(json(std::string(text)));
+                return;
+            }
+            i += len - 1;
+            continue;
+        }
         if (byte >= 0x20 && byte != '"' && byte != '\\') {
             continue;
         }
@@ -194,7 +201,9 @@ Content serialize(const Article& article) {
     content.images = images_json(article.images);
     content.videos = videos_json(article.videos);
     std::string fields;
-    fields.reserve(content.body.size() + article.lead.size() + article.html.size() + 256);
+    fields.reserve(content.body.size() + content.images.size() + content.videos.size() +
+                   article.title.size() + article.lead.size() + article.html.size() +
+                   article.html.size() / 8 + 256);
     fields.push_back('[');
     append_json_string(fields, article.title);
     fields.push_back(',');
@@ -211,7 +220,9 @@ Content serialize(const Article& article) {
     fields += content.images;
     fields.push_back(',');
     fields += content.videos;
-    content.core_hash = hash_text(fields + "]");
+    fields.push_back(']');
+    content.core_hash = hash_text(fields);
+    fields.pop_back();
     content.hash = content.core_hash;
     // Fields added in schema version 2 join the hash only when set, so an article saved by
     // version 1 keeps its hash after the migration.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <iostream>
 #include <thread>
 
@@ -151,8 +152,25 @@ int run_command(const RunOptions& options) {
                                           .parse_threads = parse_threads(config),
                                           .robots = &robots,
                                           .reader = &reader});
-    const storage::ArticleStore* const readers[] = {&store, &reader};
-    publish_feeds(config, readers, report);
+    // The last articles join the search index on the writer's connection while two other
+    // connections write the feeds.
+    {
+        std::exception_ptr index_error;
+        std::jthread indexer([&] {
+            try {
+                store.index_pending();
+            } catch (...) {
+                index_error = std::current_exception();
+            }
+        });
+        storage::ArticleStore second_reader(config.database.string());
+        const storage::ArticleStore* const readers[] = {&reader, &second_reader};
+        publish_feeds(config, readers, report);
+        indexer.join();
+        if (index_error) {
+            std::rethrow_exception(index_error);
+        }
+    }
     log_report(report);
     return report.any_broken() ? kExitSiteBroken : kExitOk;
 }

@@ -1335,7 +1335,6 @@ RunReport crawl(const config::Config& config, crawler::Fetcher& fetcher,
     Timestamp keep_raw_from =
         options.now - std::chrono::duration_cast<std::chrono::seconds>(config.storage.raw_pages);
     report.pruned = store.prune(keep_articles_from, keep_raw_from);
-    store.index_pending();
     return report;
 }
 

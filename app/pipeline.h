@@ -81,8 +81,10 @@ struct CrawlOptions {
 // site's feeds, listings (with pagination) and sitemaps, conditionally; discovered article URLs
 // go to the frontier, and up to the site's budget of them are fetched, extracted with the site's
 // rules (or the generic extractor) and saved with their raw pages; recent articles are checked
-// again for corrections; old ones are pruned, and the full-text index is brought up to date
-// (ArticleStore::index_pending). Decoding, extraction and the store's own computations
+// again for corrections; old ones are pruned. The full-text index is kept up to date while the
+// run saves (every 20 batches); the articles of the last ones are left to the caller
+// (ArticleStore::index_pending: `baofeed run` does it while it writes the feeds; search() does
+// it first anyway). Decoding, extraction and the store's own computations
 // (ArticleStore::prepare, prepare_raw_page) run on the parse threads; with more than one, a
 // writer thread runs the SQL. Outside-world failures are recorded in the report, never thrown;
 // StorageError propagates.

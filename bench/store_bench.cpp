@@ -1,15 +1,16 @@
 // bench_store: the storage benchmark of issue 5 on a synthetic corpus of Vietnamese articles.
 //
-//   bench_store N [--db PATH] [--keep] [--seed S] [--batch B]
+//   bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P]
 //
 // Generates N articles deterministically (20 sites; titles, leads and 5-20 paragraphs drawn from
 // a Zipf-weighted syllable vocabulary of news Vietnamese; dates over two years; sanitized HTML,
 // images, aliases, site article IDs; ~5% syndicated copies of an earlier article on another
 // site: new headline and dateline prefix, a paragraph cut or added), then measures through the
 // public ArticleStore API:
-//   - insert with dedup + clustering, as the crawler does it: a producer thread runs
-//     ArticleStore::prepare() (signature, JSON columns, hashes) while this thread save()s the
-//     prepared batches of B articles (default 1000; one transaction each). insert_per_s is
+//   - insert with dedup + clustering, as the crawler does it: P threads (default: one per
+//     core, as the crawler's parse pool) run ArticleStore::prepare() (signature, JSON columns,
+//     hashes, the zstd frame of body and html) while this thread save()s the prepared batches
+//     of B articles (default 1000; one transaction each). insert_per_s is
 //     articles / wall time of that phase; the writer's CPU time per article is given too.
 //     Article generation is not timed (done in chunks of 5,000 before each timed chunk, which
 //     adds ~80 MB to peak memory);
@@ -314,6 +315,7 @@ struct Options {
     bool keep = false;
     std::uint64_t seed = 20241222;
     std::int64_t batch = 1000;
+    unsigned producers = std::max(1U, std::thread::hardware_concurrency());
 };
 
 Options parse(int argc, char** argv) {
@@ -326,6 +328,8 @@ Options parse(int argc, char** argv) {
             options.keep = true;
         } else if (arg == "--batch" && i + 1 < argc) {
             options.batch = std::stoll(argv[++i]);
+        } else if (arg == "--producers" && i + 1 < argc) {
+            options.producers = static_cast<unsigned>(std::stoul(argv[++i]));
         } else if (arg == "--seed" && i + 1 < argc) {
             options.seed = std::stoull(argv[++i]);
         } else if (options.n == 0) {
@@ -334,9 +338,9 @@ Options parse(int argc, char** argv) {
             throw std::invalid_argument("unknown argument: " + arg);
         }
     }
-    if (options.n <= 0 || options.batch <= 0) {
+    if (options.n <= 0 || options.batch <= 0 || options.producers == 0) {
         throw std::invalid_argument(
-            "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B]");
+            "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P]");
     }
     if (options.db.empty()) {
         const char* tmp = std::getenv("TMPDIR");
@@ -494,9 +498,10 @@ int run(const Options& options) {
     const std::int64_t kBatch = options.batch;
 
     // The articles are generated in chunks (not timed); then, timed, a producer thread
-    // prepares a chunk (ArticleStore::prepare: the signature, JSON columns and hashes) batch by
-    // batch, as the crawler's parse threads do, while this thread saves the batches. The queue
-    // holds a few batches, so the producer runs at most that far ahead.
+    // prepares a chunk (ArticleStore::prepare: the signature, JSON columns, hashes and zstd
+    // frame) batch by batch, each batch shared among options.producers threads as the crawler's
+    // parse threads share pages, while this thread saves the batches. The queue holds a few
+    // batches, so the producer runs at most that far ahead.
     const std::int64_t chunk = std::max<std::int64_t>(kBatch, 5000) / kBatch * kBatch;
     double generate_cpu_ms = 0;
     double prepare_cpu_ms = 0;
@@ -522,20 +527,32 @@ int run(const Options& options) {
             const auto start = Clock::now();
             std::thread producer([&] {
                 try {
-                    const double prepare_start = cpu_ms();
                     for (std::size_t first = 0; first < articles.size();
                          first += static_cast<std::size_t>(kBatch)) {
-                        std::vector<PreparedArticle> batch;
-                        batch.reserve(static_cast<std::size_t>(kBatch));
-                        for (std::size_t i = first;
-                             i <
-                             std::min(articles.size(), first + static_cast<std::size_t>(kBatch));
-                             ++i) {
-                            batch.push_back(ArticleStore::prepare(std::move(articles[i])));
+                        const std::size_t count =
+                            std::min(static_cast<std::size_t>(kBatch), articles.size() - first);
+                        std::vector<PreparedArticle> batch(count);
+                        // Thread t prepares articles t, t + P, t + 2P, ... of the batch.
+                        std::vector<double> cpu(options.producers, 0.0);
+                        auto slice = [&](unsigned t) {
+                            const double slice_start = cpu_ms();
+                            for (std::size_t i = t; i < count; i += options.producers) {
+                                batch[i] = ArticleStore::prepare(std::move(articles[first + i]));
+                            }
+                            cpu[t] = cpu_ms() - slice_start;
+                        };
+                        {
+                            std::vector<std::jthread> helpers;
+                            for (unsigned t = 1; t < options.producers; ++t) {
+                                helpers.emplace_back(slice, t);
+                            }
+                            slice(0);
+                        }
+                        for (const double c : cpu) {
+                            prepare_cpu_ms += c;
                         }
                         queue.push(std::move(batch));
                     }
-                    prepare_cpu_ms += cpu_ms() - prepare_start;
                 } catch (...) {
                     queue.fail(std::current_exception());
                 }
@@ -600,16 +617,17 @@ int run(const Options& options) {
         "%.1f%% syndicated copies\n",
         static_cast<long long>(n), inserted, 100.0 * kSyndicatedShare);
     std::printf(
-        "insert: %.0f articles/s overall (wall clock, prepare on a producer thread), %.0f/s over "
+        "insert: %.0f articles/s overall (wall clock, prepare on %u threads), %.0f/s over "
         "the last tenth (batches of %lld); writer CPU %.0f us per article (%.0f/s if the writer "
         "had a core to itself)\n",
-        insert_per_s, last_tenth_per_s, static_cast<long long>(kBatch),
+        insert_per_s, options.producers, last_tenth_per_s, static_cast<long long>(kBatch),
         1000.0 * insert_cpu_ms / static_cast<double>(n),
         static_cast<double>(n) / (insert_cpu_ms / 1000.0));
     std::printf("writer: waited %.0f us per article for the producer\n",
                 1000.0 * wait_ms / static_cast<double>(n));
     std::printf(
-        "producer: CPU %.0f us per article preparing (timed, concurrent with the writer); "
+        "producers: CPU %.0f us per article preparing, all threads (timed, concurrent with the "
+        "writer); "
         "%.0f us generating (not timed, in chunks of %lld)\n",
         1000.0 * prepare_cpu_ms / static_cast<double>(n),
         1000.0 * generate_cpu_ms / static_cast<double>(n), static_cast<long long>(chunk));

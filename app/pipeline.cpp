@@ -219,6 +219,7 @@ class Crawl {
         SiteReport report;
         std::size_t budget_used = 0;
         std::size_t revisits = 0;
+        std::unordered_set<std::string> considered;  // links as met, by consider()
     };
 
     // --- plumbing -------------------------------------------------------------------------
@@ -666,6 +667,11 @@ class Crawl {
     // A link found on a source (or left in the frontier): fetch it unless it is no article,
     // already stored, already seen in this run, or over the site's budget.
     void consider(std::size_t site, const std::string& link, bool from_frontier) {
+        // The same link met again (every listing repeats the home page's links, feeds repeat
+        // listings) decides nothing new: its URL is already the article's, or was refused.
+        if (!sites_[site].considered.insert(link).second) {
+            return;
+        }
         const config::SiteConfig& cfg = config_.sites[site];
         // Patterns are matched against the normalised URL, so tracking parameters and host case
         // need no place in them.
@@ -1163,6 +1169,21 @@ class Crawl {
         }
         std::vector<storage::PreparedRawPage> raw;
         auto lock = lock_store();
+        // One commit for the batch, its fetch states and raw pages (a commit each cost more
+        // than the rest of the writer's work for small rows).
+        store_.in_transaction([&] { save_batch_rows(job, articles, raw); });
+        if (++batches_saved_ % kIndexEveryBatches == 0) {
+            store_.index_pending();
+        }
+        lock.unlock();
+        for (std::size_t i = 0; i < articles.size(); ++i) {
+            job.saved[i].prepared = std::move(articles[i]);
+            job.saved[i].raw.clear();
+        }
+    }
+
+    void save_batch_rows(SaveJob& job, std::vector<storage::PreparedArticle>& articles,
+                         std::vector<storage::PreparedRawPage>& raw) {
         job.results = store_.save(articles, now_);
         for (std::size_t i = 0; i < job.results.size(); ++i) {
             SavedArticle& saved = job.saved[i];
@@ -1186,14 +1207,6 @@ class Crawl {
         }
         if (!raw.empty()) {
             store_.save_raw_pages(raw);
-        }
-        if (++batches_saved_ % kIndexEveryBatches == 0) {
-            store_.index_pending();
-        }
-        lock.unlock();
-        for (std::size_t i = 0; i < articles.size(); ++i) {
-            job.saved[i].prepared = std::move(articles[i]);
-            job.saved[i].raw.clear();
         }
     }
 

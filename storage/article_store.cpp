@@ -1851,6 +1851,17 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& a
     return results;
 }
 
+void ArticleStore::in_transaction(const std::function<void()>& work) {
+    try {
+        Transaction tx(impl_->db);
+        work();
+        tx.commit();
+    } catch (...) {
+        impl_->lsh.clear();  // it may hold rows the rollback removes
+        throw;
+    }
+}
+
 std::size_t ArticleStore::index_pending() {
     return impl_->index_pending();
 }

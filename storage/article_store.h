@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -192,6 +193,13 @@ class ArticleStore {
     // lock when there is anything to index).
     std::vector<StoredArticle> search(std::string_view query, std::optional<std::string_view> site,
                                       std::size_t limit) const;
+
+    // Runs `work`, which calls this store's writing methods (save, save_raw_pages,
+    // remember_fetch, mark_checked, remove_from_frontier, ...), in one transaction: all of it
+    // is committed, or nothing (work throws: rolled back, rethrown). One commit for a batch
+    // instead of one per call: the crawler's writer saves a batch and its fetch states this way.
+    // Reading methods called inside see the uncommitted writes.
+    void in_transaction(const std::function<void()>& work);
 
     // save() keeps the full-text index off its path: new articles and new versions of updated
     // ones are indexed here, all pending at once, in transactions of 50,000 articles (a

@@ -234,12 +234,14 @@ std::string_view Statement::sql() const noexcept {
     return text != nullptr ? std::string_view(text) : std::string_view();
 }
 
-Transaction::Transaction(Database& db) : db_(db) {
-    db_.exec("BEGIN IMMEDIATE");
+Transaction::Transaction(Database& db) : db_(db), nested_(!db.autocommit()) {
+    if (!nested_) {
+        db_.exec("BEGIN IMMEDIATE");
+    }
 }
 
 Transaction::~Transaction() {
-    if (done_) {
+    if (done_ || nested_) {
         return;
     }
     // Some errors (SQLITE_FULL, IOERR, ...) already rolled the transaction back; a second
@@ -250,7 +252,9 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-    db_.exec("COMMIT");
+    if (!nested_) {
+        db_.exec("COMMIT");
+    }
     done_ = true;
 }
 

@@ -135,7 +135,10 @@ class ScopedReset {
 
 // BEGIN IMMEDIATE on construction (takes the write lock now, waiting up to busy_timeout, so a
 // read never has to be upgraded later). The destructor rolls back unless commit() succeeded;
-// it never throws. REQUIRES: the Database outlives it; no other transaction is open.
+// it never throws. Nests flatly: constructed while the connection already has a transaction
+// open, it is part of that one and does nothing itself (commit() commits nothing; the outer
+// transaction commits or rolls back all of it: an exception leaving the inner scope must reach
+// the outer one's). REQUIRES: the Database outlives it.
 class Transaction {
   public:
     explicit Transaction(Database& db);
@@ -147,6 +150,7 @@ class Transaction {
 
   private:
     Database& db_;
+    bool nested_ = false;
     bool done_ = false;
 };
 

@@ -126,8 +126,9 @@ struct PageMeta {
 
 struct PageResult {
     parsers::Extraction extraction;
-    // The decoded page, compressed for the store (its url, site, page number and canonical URL
-    // are filled in on the fetcher's thread); none when raw pages are not kept.
+    // The decoded page, compressed for the store against its site's dictionary (its url, page
+    // number and canonical URL are filled in on the fetcher's thread); none when raw pages are
+    // not kept.
     std::optional<storage::PreparedRawPage> raw;
 };
 
@@ -191,6 +192,7 @@ class Crawl {
                 site_by_host_.emplace(h, i);  // the first site naming a host owns it
             }
         }
+        start_raw_compressor();
     }
 
     RunReport run() {
@@ -267,6 +269,27 @@ class Crawl {
                     [error = std::current_exception(), token] { std::rethrow_exception(error); });
             }
         });
+    }
+
+    // Raw pages are compressed against a dictionary per site: each site's newest stored one, so
+    // that runs every few minutes do not add one each, unless it is half the raw-page retention
+    // old (the site's first page of this run replaces it then, as it does when there is none).
+    void start_raw_compressor() {
+        if (config_.storage.raw_pages.count() <= 0) {
+            return;
+        }
+        const auto retention =
+            std::chrono::duration_cast<std::chrono::seconds>(config_.storage.raw_pages);
+        raw_compressor_ = std::make_unique<storage::RawPageCompressor>(now_, retention / 2);
+        for (const auto& site : config_.sites) {
+            std::optional<storage::RawDictionary> stored =
+                read([&](const storage::ArticleStore& store) {
+                    return store.latest_raw_dictionary(site.name);
+                });
+            if (stored.has_value()) {
+                raw_compressor_->adopt(*stored);
+            }
+        }
     }
 
     void conditional(crawler::Request& r, const std::string& state_url) const {
@@ -981,15 +1004,18 @@ class Crawl {
         std::string content_type = std::move(r.content_type);
         const SiteRules* rules = &config_.sites[p->owner].rules;
         std::string final_url = r.final_url;
-        bool keep_raw = config_.storage.raw_pages.count() > 0;
-        std::function<PageResult()> work = [body, content_type, final_url, rules, keep_raw]() {
+        storage::RawPageCompressor* compressor = raw_compressor_.get();  // null: not kept
+        std::string site_name = config_.sites[p->owner].name;
+        std::function<PageResult()> work = [body, content_type, final_url, rules, compressor,
+                                            site_name]() {
             PageResult out;
             std::string html = charset::to_utf8_moved(std::move(*body), content_type);
             out.extraction = parsers::extract_article(html, final_url, *rules);
-            if (out.extraction.ok && keep_raw) {
+            if (out.extraction.ok && compressor != nullptr) {
                 storage::RawPage raw;
+                raw.site = site_name;
                 raw.html = std::move(html);
-                out.raw = storage::ArticleStore::prepare_raw_page(std::move(raw));
+                out.raw = storage::ArticleStore::prepare_raw_page(std::move(raw), *compressor);
             }
             return out;
         };
@@ -1014,8 +1040,7 @@ class Crawl {
         }
         ++p->pages;
         if (page.raw) {
-            storage::RawPage& raw = page.raw->page;
-            raw.site = config_.sites[p->owner].name;
+            storage::RawPage& raw = page.raw->page;  // site: set by the parse thread
             raw.url = meta.final_url;
             raw.fetched_at = now_;
             raw.page = static_cast<int>(p->pages);
@@ -1272,6 +1297,9 @@ class Crawl {
     std::unordered_map<std::string, std::string> finished_by_key_;  // stored this run
     std::unordered_set<std::string> revisit_keys_;
     std::vector<storage::FrontierEntry> frontier_additions_;
+    // Raw pages compressed against one dictionary per site (see start_raw_compressor()); null
+    // when raw pages are not kept. Used by the parse threads: destroyed after the pool.
+    std::unique_ptr<storage::RawPageCompressor> raw_compressor_;
     std::unique_ptr<WorkPool> writer_;  // one thread: saves batches in order (with a pool only)
     std::unique_ptr<WorkPool> pool_;    // last: its threads post into the members above
 };

@@ -21,6 +21,7 @@
 #include "core/text.h"
 #include "core/textkey.h"
 #include "storage/packed_content.h"
+#include "storage/raw_page_compressor.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
 
@@ -415,28 +416,39 @@ std::string fts_query(std::string_view words) {
 }
 
 // Raw pages are zstd frames (level 1): written on every run, read only by `reparse`; zstd's
-// fastest level compresses news HTML about 4-5x at about a third of zlib level 1's CPU. Rows
-// written before (zlib streams) are still read: the two formats are told apart by their first
+// fastest level compresses news HTML about 4-5x at about a third of zlib level 1's CPU, and
+// about 10x against a page of the same site as dictionary (schema version 7). Rows written
+// before version 4 (zlib streams) are still read: the two formats are told apart by their first
 // bytes (a zstd frame starts with the magic number 28 B5 2F FD, a zlib stream with 0x78).
-std::string compress_text(const std::string& text) {
-    return compress_frame(text, "raw page");
-}
-
 bool is_zstd_frame(const std::vector<std::byte>& data) {
     return data.size() >= 4 && data[0] == std::byte{0x28} && data[1] == std::byte{0xB5} &&
            data[2] == std::byte{0x2F} && data[3] == std::byte{0xFD};
 }
 
+// The failure to read the raw page fetched from `url`.
+[[noreturn]] void raw_page_corrupt(const std::string& path, const std::string& url,
+                                   std::string_view why) {
+    throw StorageError(
+        storage_message(path, "raw page " + url + ": " + std::string(why), "raw page"));
+}
+
+// The page of `size` bytes compressed into `data`, against `dictionary` when it is not null.
+// `dctx` is the reading thread's context.
 std::string decompress_text(const std::vector<std::byte>& data, std::int64_t size,
-                            const std::string& path) {
+                            const ZSTD_DDict* dictionary, ZSTD_DCtx* dctx, const std::string& path,
+                            const std::string& url) {
     if (size < 0) {
-        throw StorageError(storage_message(path, "corrupt raw page size", "raw page"));
+        raw_page_corrupt(path, url, "corrupt size");
     }
     std::string out(static_cast<std::size_t>(size), '\0');
-    if (is_zstd_frame(data)) {
-        const std::size_t got = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
+    if (dictionary != nullptr || is_zstd_frame(data)) {
+        const std::size_t got =
+            dictionary != nullptr
+                ? ZSTD_decompress_usingDDict(dctx, out.data(), out.size(), data.data(), data.size(),
+                                             dictionary)
+                : ZSTD_decompressDCtx(dctx, out.data(), out.size(), data.data(), data.size());
         if (ZSTD_isError(got) != 0U || got != out.size()) {
-            throw StorageError(storage_message(path, "corrupt raw page (zstd)", "raw page"));
+            raw_page_corrupt(path, url, "corrupt zstd frame");
         }
         return out;
     }
@@ -445,9 +457,23 @@ std::string decompress_text(const std::vector<std::byte>& data, std::int64_t siz
         uncompress(reinterpret_cast<Bytef*>(out.data()), &out_size,
                    reinterpret_cast<const Bytef*>(data.data()), static_cast<uLong>(data.size()));
     if (rc != Z_OK || out_size != out.size()) {
-        throw StorageError(storage_message(path, "corrupt raw page (zlib)", "raw page"));
+        raw_page_corrupt(path, url, "corrupt zlib stream");
     }
     return out;
+}
+
+struct DCtxFree {
+    void operator()(ZSTD_DCtx* dctx) const noexcept { ZSTD_freeDCtx(dctx); }
+};
+struct DDictFree {
+    void operator()(ZSTD_DDict* ddict) const noexcept { ZSTD_freeDDict(ddict); }
+};
+// Digested dictionaries kept by a store for reading raw pages: reparse reads the pages of a few
+// sites, each against one of a few dictionaries.
+constexpr std::size_t kMaxCachedDictionaries = 16;
+
+std::string_view as_text(const std::vector<std::byte>& blob) {
+    return {reinterpret_cast<const char*>(blob.data()), blob.size()};
 }
 
 void check_raw_page(const RawPage& page) {
@@ -829,12 +855,24 @@ struct ArticleStore::Impl {
                                    "ORDER BY discovered, url LIMIT ?2")),
           delete_raw_pages(db.prepare("DELETE FROM raw_pages WHERE canonical_url = ?1")),
           insert_raw_page(db.prepare(
-              "INSERT INTO raw_pages (canonical_url, page, site, url, fetched_at, size, html) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (canonical_url, page) DO UPDATE "
-              "SET site = excluded.site, url = excluded.url, fetched_at = excluded.fetched_at, "
-              "size = excluded.size, html = excluded.html")),
-          list_raw_pages(db.prepare("SELECT canonical_url, site, url, fetched_at, page, size, html "
-                                    "FROM raw_pages WHERE canonical_url = ?1 ORDER BY page")),
+              "INSERT INTO raw_pages (canonical_url, page, site, url, fetched_at, size, html, "
+              "dictionary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (canonical_url, "
+              "page) DO UPDATE SET site = excluded.site, url = excluded.url, "
+              "fetched_at = excluded.fetched_at, size = excluded.size, html = excluded.html, "
+              "dictionary = excluded.dictionary")),
+          raw_dictionary_created(db.prepare("SELECT created FROM raw_dictionaries WHERE id = ?1")),
+          refresh_raw_dictionary(
+              db.prepare("UPDATE raw_dictionaries SET created = ?2 WHERE id = ?1")),
+          insert_raw_dictionary(
+              db.prepare("INSERT OR IGNORE INTO raw_dictionaries (id, site, created, content) "
+                         "VALUES (?1, ?2, ?3, ?4)")),
+          get_raw_dictionary(db.prepare("SELECT content FROM raw_dictionaries WHERE id = ?1")),
+          latest_dictionary(
+              db.prepare("SELECT id, created, content FROM raw_dictionaries WHERE site = ?1 "
+                         "ORDER BY created DESC, id DESC LIMIT 1")),
+          list_raw_pages(
+              db.prepare("SELECT canonical_url, site, url, fetched_at, page, size, html, "
+                         "dictionary FROM raw_pages WHERE canonical_url = ?1 ORDER BY page")),
           raw_articles_all(
               db.prepare("SELECT DISTINCT canonical_url FROM raw_pages ORDER BY canonical_url")),
           raw_articles_site(db.prepare("SELECT DISTINCT canonical_url FROM raw_pages "
@@ -882,6 +920,8 @@ struct ArticleStore::Impl {
     std::optional<std::int64_t> first_id(Statement& query);
     StoredArticle read_row(Statement& rows);
     std::vector<StoredArticle> read_rows(Statement& rows);
+    const ZSTD_DDict* raw_dictionary(std::int64_t id, const std::string& url);
+    ZSTD_DCtx* raw_decompression_context();
 
     // Declared first: destroyed after every statement below.
     Database db;
@@ -947,6 +987,11 @@ struct ArticleStore::Impl {
     Statement list_frontier;
     Statement delete_raw_pages;
     Statement insert_raw_page;
+    Statement raw_dictionary_created;
+    Statement refresh_raw_dictionary;
+    Statement insert_raw_dictionary;
+    Statement get_raw_dictionary;
+    Statement latest_dictionary;
     Statement list_raw_pages;
     Statement raw_articles_all;
     Statement raw_articles_site;
@@ -966,6 +1011,10 @@ struct ArticleStore::Impl {
     std::int64_t seen_data_version = -1;
     std::vector<std::int64_t> candidate_ids;  // reused by similar()
     std::vector<std::size_t> claimed_urls;    // reused by save_one()
+    // Reading raw pages: the decompression context and the dictionaries read (by id; a
+    // dictionary never changes: its id is the hash of its bytes).
+    std::unique_ptr<ZSTD_DCtx, DCtxFree> raw_dctx;
+    std::unordered_map<std::int64_t, std::unique_ptr<ZSTD_DDict, DDictFree>> raw_ddicts;
     // Last: stopped before the statements and the connection go.
     std::unique_ptr<WalCheckpointer> checkpointer;
 };
@@ -2091,7 +2140,19 @@ void ArticleStore::save_raw_pages(const std::vector<RawPage>& pages) {
 PreparedRawPage ArticleStore::prepare_raw_page(RawPage page) {
     PreparedRawPage prepared;
     prepared.size = page.html.size();
-    prepared.compressed = compress_text(page.html);
+    prepared.compressed = compress_frame(page.html, "raw page");
+    page.html.clear();
+    page.html.shrink_to_fit();
+    prepared.page = std::move(page);
+    return prepared;
+}
+
+PreparedRawPage ArticleStore::prepare_raw_page(RawPage page, RawPageCompressor& compressor) {
+    PreparedRawPage prepared;
+    prepared.size = page.html.size();
+    RawPageCompressor::Compressed compressed = compressor.compress(page.site, page.html);
+    prepared.compressed = std::move(compressed.frame);
+    prepared.dictionary = std::move(compressed.dictionary);
     page.html.clear();
     page.html.shrink_to_fit();
     prepared.page = std::move(page);
@@ -2103,6 +2164,42 @@ void ArticleStore::save_raw_pages(const std::vector<PreparedRawPage>& pages) {
         check_raw_page(prepared.page);
     }
     Transaction tx(impl_->db);
+    // The dictionaries first (the pages' foreign key), each unless it is stored already. No
+    // set of stored ids outlives the call: the transaction (or one it is part of) may still
+    // roll back, and prune() or another connection may delete unreferenced dictionaries.
+    std::set<std::int64_t> dictionaries;
+    for (const PreparedRawPage& prepared : pages) {
+        const RawPageDictionary* dictionary = prepared.dictionary.get();
+        if (dictionary == nullptr || !dictionaries.insert(dictionary->id).second) {
+            continue;
+        }
+        const std::int64_t created = to_unix(dictionary->created);
+        std::optional<std::int64_t> stored_created;
+        {
+            ScopedReset guard(impl_->raw_dictionary_created);
+            impl_->raw_dictionary_created.bind(1, dictionary->id);
+            stored_created = impl_->first_id(impl_->raw_dictionary_created);
+        }
+        if (stored_created.has_value()) {
+            // Made again from the same bytes (a page identical to an old dictionary's): it is
+            // as new as the run that made it, or the next run would find it too old again.
+            if (*stored_created < created) {
+                Statement& refresh = impl_->refresh_raw_dictionary;
+                ScopedReset guard(refresh);
+                refresh.bind(1, dictionary->id);
+                refresh.bind(2, created);
+                refresh.run();
+            }
+            continue;
+        }
+        Statement& insert = impl_->insert_raw_dictionary;
+        ScopedReset guard(insert);
+        insert.bind(1, dictionary->id);
+        insert.bind(2, dictionary->site);
+        insert.bind(3, created);
+        insert.bind_static_blob(4, as_bytes(dictionary->frame));
+        insert.run();
+    }
     std::set<std::string> replaced;
     for (const PreparedRawPage& prepared : pages) {
         const RawPage& page = prepared.page;
@@ -2121,9 +2218,52 @@ void ArticleStore::save_raw_pages(const std::vector<PreparedRawPage>& pages) {
         stmt.bind(5, to_unix(page.fetched_at));
         stmt.bind(6, static_cast<std::int64_t>(prepared.size));
         stmt.bind_blob(7, as_bytes(prepared.compressed));
+        if (prepared.dictionary != nullptr) {
+            stmt.bind(8, prepared.dictionary->id);
+        }
         stmt.run();
     }
     tx.commit();
+}
+
+ZSTD_DCtx* ArticleStore::Impl::raw_decompression_context() {
+    if (raw_dctx == nullptr) {
+        raw_dctx.reset(ZSTD_createDCtx());
+        if (raw_dctx == nullptr) {
+            throw StorageError(
+                storage_message(db.path(), "zstd: no decompression context", "raw page"));
+        }
+    }
+    return raw_dctx.get();
+}
+
+// The digested dictionary `id`, read for the raw page of `url` (named by the errors).
+const ZSTD_DDict* ArticleStore::Impl::raw_dictionary(std::int64_t id, const std::string& url) {
+    if (auto cached = raw_ddicts.find(id); cached != raw_ddicts.end()) {
+        return cached->second.get();
+    }
+    std::optional<std::string> content;
+    {
+        ScopedReset guard(get_raw_dictionary);
+        get_raw_dictionary.bind(1, id);
+        if (!get_raw_dictionary.step()) {
+            raw_page_corrupt(db.path(), url,
+                             "its dictionary " + std::to_string(id) + " is missing");
+        }
+        content = decompress_frame(as_text(get_raw_dictionary.column_blob(0)));
+    }
+    if (!content.has_value() || raw_dictionary_id(*content) != id) {
+        raw_page_corrupt(db.path(), url, "its dictionary " + std::to_string(id) + " is corrupt");
+    }
+    std::unique_ptr<ZSTD_DDict, DDictFree> ddict(
+        ZSTD_createDDict(content->data(), content->size()));
+    if (ddict == nullptr) {
+        raw_page_corrupt(db.path(), url, "zstd cannot digest its dictionary " + std::to_string(id));
+    }
+    if (raw_ddicts.size() >= kMaxCachedDictionaries) {
+        raw_ddicts.clear();
+    }
+    return raw_ddicts.emplace(id, std::move(ddict)).first->second.get();
 }
 
 std::vector<RawPage> ArticleStore::raw_pages(std::string_view canonical_url) const {
@@ -2138,9 +2278,35 @@ std::vector<RawPage> ArticleStore::raw_pages(std::string_view canonical_url) con
         page.url = rows.column_text(2);
         page.fetched_at = from_unix(rows.column_int64(3));
         page.page = static_cast<int>(rows.column_int64(4));
-        page.html = decompress_text(rows.column_blob(6), rows.column_int64(5), impl_->db.path());
+        const std::optional<std::int64_t> dictionary = rows.column_optional_int64(7);
+        const ZSTD_DDict* ddict =
+            dictionary.has_value() ? impl_->raw_dictionary(*dictionary, page.url) : nullptr;
+        page.html = decompress_text(rows.column_blob(6), rows.column_int64(5), ddict,
+                                    impl_->raw_decompression_context(), impl_->db.path(), page.url);
         out.push_back(std::move(page));
     }
+    return out;
+}
+
+std::optional<RawDictionary> ArticleStore::latest_raw_dictionary(std::string_view site) const {
+    Statement& rows = impl_->latest_dictionary;
+    ScopedReset guard(rows);
+    rows.bind(1, site);
+    if (!rows.step()) {
+        return std::nullopt;
+    }
+    RawDictionary out;
+    out.id = rows.column_int64(0);
+    out.site = std::string(site);
+    out.created = from_unix(rows.column_int64(1));
+    std::optional<std::string> content = decompress_frame(as_text(rows.column_blob(2)));
+    if (!content.has_value() || raw_dictionary_id(*content) != out.id) {
+        throw StorageError(storage_message(impl_->db.path(),
+                                           "raw dictionary " + std::to_string(out.id) +
+                                               " of site " + std::string(site) + " is corrupt",
+                                           "raw page"));
+    }
+    out.content = std::move(*content);
     return out;
 }
 
@@ -2284,6 +2450,11 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
     // unsigned_articles, unkeyed_articles and search_pending.
     result.articles = run("DELETE FROM articles WHERE first_seen < ?1", articles_cut);
     result.raw_pages = run("DELETE FROM raw_pages WHERE fetched_at < ?1", to_unix(raw_before));
+    result.raw_dictionaries =
+        run("DELETE FROM raw_dictionaries AS d WHERE ?1 = ?1 AND NOT EXISTS (SELECT 1 FROM "
+            "raw_pages p WHERE p.dictionary = d.id) AND d.id <> (SELECT n.id FROM "
+            "raw_dictionaries n WHERE n.site = d.site ORDER BY n.created DESC, n.id DESC LIMIT 1)",
+            0);
     result.fetch_states = run("DELETE FROM fetch_states WHERE fetched_at < ?1", articles_cut);
     // Ids above the largest left are given again: they must count as not indexed.
     run("UPDATE search_state SET indexed_upto = "

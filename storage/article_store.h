@@ -12,6 +12,7 @@
 
 #include "core/article.h"
 #include "core/textkey.h"
+#include "storage/raw_page_compressor.h"
 
 namespace baofeed::storage {
 
@@ -96,12 +97,17 @@ struct PreparedRawPage {
     RawPage page;
     std::size_t size = 0;
     std::string compressed;
+    // The dictionary `compressed` needs (null: none). Every page carries it, not only the first
+    // one compressed against it, since that one may never be saved (its article failed on a later
+    // page, the run ended): save_raw_pages inserts it with whichever page comes first.
+    std::shared_ptr<const RawPageDictionary> dictionary;
 };
 
 struct PruneResult {
     std::size_t articles = 0;   // deleted, with their URLs, revisions and raw pages
     std::size_t raw_pages = 0;  // deleted raw pages of articles that stay
     std::size_t fetch_states = 0;
+    std::size_t raw_dictionaries = 0;  // no raw page needed them any more
 };
 
 // Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
@@ -223,18 +229,33 @@ class ArticleStore {
     std::vector<FrontierEntry> frontier(std::string_view site, std::size_t limit) const;
     void remove_from_frontier(std::string_view url);
 
-    // Raw pages, kept compressed (zstd level 1; zlib rows of earlier versions are read too).
+    // Raw pages, kept compressed: zstd level 1 frames, against their site's dictionary when they
+    // were prepared with a RawPageCompressor (schema version 7), else without one; zlib rows of
+    // earlier versions are read too.
     // save_raw_pages replaces every page of the same canonical URL, in one transaction; REQUIRES
     // canonical_url non-empty and page >= 1 (else std::invalid_argument and nothing is saved).
-    // raw_pages: ordered by page.
+    // This overload compresses without a dictionary.
     void save_raw_pages(const std::vector<RawPage>& pages);
     // Compresses a raw page for save_raw_pages(prepared): the crawler's parse threads do it, so
-    // the writer only inserts. Pure and thread-safe. Throws StorageError if zstd fails.
+    // the writer only inserts. Without a dictionary. Pure and thread-safe. Throws StorageError if
+    // zstd fails.
     static PreparedRawPage prepare_raw_page(RawPage page);
+    // The same against the dictionary of `page.site` in `compressor` (RawPageCompressor::
+    // compress: the page may become the site's dictionary). Thread-safe.
+    static PreparedRawPage prepare_raw_page(RawPage page, RawPageCompressor& compressor);
     // The same as save_raw_pages(pages) (same contract, one transaction) for pages prepared by
-    // prepare_raw_page().
+    // prepare_raw_page(). A page's dictionary is inserted (raw_dictionaries) in the same
+    // transaction unless it is stored already (a primary-key lookup per distinct dictionary and
+    // call, never a second copy of its bytes).
     void save_raw_pages(const std::vector<PreparedRawPage>& pages);
+    // Ordered by page. Throws StorageError naming the database and the page's URL when a frame
+    // or its dictionary is missing or corrupt. The dictionaries read are kept digested for the
+    // next pages (at most 16, each the dictionary's size + ~30 KB, until the store is destroyed).
     std::vector<RawPage> raw_pages(std::string_view canonical_url) const;
+    // The newest dictionary of `site` (largest `created`, then largest id), for
+    // RawPageCompressor::adopt at the start of a run; nullopt when the site has none. Throws
+    // StorageError when its row is corrupt (not a zstd frame, or bytes that do not match its id).
+    std::optional<RawDictionary> latest_raw_dictionary(std::string_view site) const;
     // Canonical URLs that have raw pages, optionally of one site.
     std::vector<std::string> raw_page_articles(std::optional<std::string_view> site) const;
 
@@ -248,8 +269,10 @@ class ArticleStore {
     void mark_checked(std::string_view canonical_url, Timestamp when);
 
     // Deletes articles first seen before `articles_before` (leaving a tombstone per URL so they
-    // are never stored again as new), raw pages fetched before `raw_before`, and fetch states
-    // older than `articles_before`. One transaction.
+    // are never stored again as new), raw pages fetched before `raw_before`, fetch states
+    // older than `articles_before`, and the raw-page dictionaries that no raw page references
+    // any more, except each site's newest (the next run's compressor reuses it). One
+    // transaction.
     PruneResult prune(Timestamp articles_before, Timestamp raw_before);
     // True when `url` belonged to a pruned article (save() will not store it again as new, so
     // fetching it is wasted work).

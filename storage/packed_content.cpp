@@ -140,19 +140,31 @@ std::string pack_content(std::string_view body_json, std::string_view html) {
 }
 
 std::string compress_frame(std::string_view text, std::string_view what) {
+    return compress_frame(text, nullptr, what);
+}
+
+std::string compress_frame(std::string_view text, const ZSTD_CDict* dictionary,
+                           std::string_view what) {
     ZSTD_CCtx* cctx = thread_cctx();
     if (cctx == nullptr) {
         throw StorageError(storage_message("", "zstd: no compression context", what));
     }
     std::string out(ZSTD_compressBound(text.size()), '\0');
     const std::size_t size =
-        ZSTD_compressCCtx(cctx, out.data(), out.size(), text.data(), text.size(), kLevel);
+        dictionary == nullptr
+            ? ZSTD_compressCCtx(cctx, out.data(), out.size(), text.data(), text.size(), kLevel)
+            : ZSTD_compress_usingCDict(cctx, out.data(), out.size(), text.data(), text.size(),
+                                       dictionary);
     if (ZSTD_isError(size) != 0U) {
         throw StorageError(storage_message(
             "", std::string("zstd compress failed: ") + ZSTD_getErrorName(size), what));
     }
     out.resize(size);
     return out;
+}
+
+std::optional<std::string> decompress_frame(std::string_view frame) {
+    return decompress(frame);
 }
 
 std::optional<UnpackedContent> unpack_content(std::string_view packed) {

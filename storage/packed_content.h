@@ -14,6 +14,8 @@
 
 #include "storage/sqlite.h"
 
+struct ZSTD_CDict_s;  // zstd.h: ZSTD_CDict
+
 namespace baofeed::storage {
 
 struct UnpackedContent {
@@ -29,6 +31,16 @@ std::string pack_content(std::string_view body_json, std::string_view html);
 // calling thread's context (creating a context per call costs more than compressing a short
 // text). Pure and thread-safe. Throws StorageError naming `what` if zstd fails.
 std::string compress_frame(std::string_view text, std::string_view what);
+
+// The same, compressed against `dictionary` (a digested zstd dictionary, e.g. a raw-content one
+// from ZSTD_createCDict; its compression level is used). Decompressing the frame needs the same
+// dictionary. Pure and thread-safe (`dictionary` is only read).
+std::string compress_frame(std::string_view text, const ZSTD_CDict_s* dictionary,
+                           std::string_view what);
+
+// The content of `frame` when it is exactly one zstd frame (no dictionary) with its content size
+// in the header, at most 1 GiB; else nullopt. Pure and thread-safe.
+std::optional<std::string> decompress_frame(std::string_view frame);
 
 // The body_json and html of a frame written by pack_content(); nullopt when `packed` is not
 // exactly one such frame (not zstd, truncated, trailing bytes, unknown format byte, a length past

@@ -371,9 +371,36 @@ ALTER TABLE article_revisions_v6 RENAME TO article_revisions;
 CREATE INDEX article_revisions_by_article ON article_revisions (article_id, id);
 )sql";
 
+// Version 7: raw pages compressed against a per-site dictionary (less CPU on the parse threads,
+// less for the writer to write: a news page compresses to about 40% of its zstd level 1 size).
+// - raw_dictionaries: a dictionary is the bytes of one page of a site (a zstd raw-content
+//   dictionary), kept as one plain zstd frame in `content`. Its id is a hash of those bytes
+//   (XXH3-64, top bit cleared: storage/raw_page_compressor.h), so the parse threads name it
+//   without asking the database, and the same bytes are never stored twice. `created` (unix
+//   seconds) is when a run last made it: the crawler reuses a site's newest dictionary across
+//   runs and makes a new one when it is half the raw-page retention old.
+// - raw_pages gains `dictionary`: the dictionary its frame was compressed against, NULL for a
+//   frame compressed without one (every row written before, which are read as they were). The
+//   foreign key makes a page without its dictionary impossible: the dictionary is inserted in
+//   the transaction of the first page that needs it. prune() deletes the dictionaries that no raw
+//   page references, except the newest of each site (the next run reuses it); the index by
+//   dictionary serves that and the foreign key.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE raw_dictionaries (
+    id      INTEGER PRIMARY KEY,
+    site    TEXT    NOT NULL,
+    created INTEGER NOT NULL,
+    content BLOB    NOT NULL
+) STRICT;
+CREATE INDEX raw_dictionaries_by_site ON raw_dictionaries (site, created, id);
+
+ALTER TABLE raw_pages ADD COLUMN dictionary INTEGER REFERENCES raw_dictionaries (id);
+CREATE INDEX raw_pages_by_dictionary ON raw_pages (dictionary);
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1}, {2, kSchemaV2},       {3, kSchemaV3},
-    {4, kSchemaV4}, {5, kSchemaV5, true}, {6, kSchemaV6, true},
+    {1, kSchemaV1},       {2, kSchemaV2},       {3, kSchemaV3}, {4, kSchemaV4},
+    {5, kSchemaV5, true}, {6, kSchemaV6, true}, {7, kSchemaV7},
 };
 
 void check_sequence(std::span<const Migration> steps) {

@@ -381,5 +381,55 @@ TEST_F(PipelineTest, ReparseAppliesFixedRulesToStoredPagesWithoutFetching) {
     EXPECT_EQ(after->article.body, (std::vector<std::string>{"Đoạn một.", "Đoạn hai."}));
 }
 
+TEST_F(PipelineTest, RawPagesShareTheirSitesDictionaryAcrossRunsAndReparseReadsThem) {
+    // Pages of a real size: the site's template (menus, scripts) around each article.
+    std::string chrome = "<div class='menu'>";
+    for (int i = 0; i < 120; ++i) {
+        chrome +=
+            "<a href='/muc-" + std::to_string(i) + "/'>Chuyên mục số " + std::to_string(i) + "</a>";
+    }
+    chrome += "</div><script>var site = {name: 'Báo A', sections: 120};</script>";
+    auto serve = [&](int count) {
+        std::string feed =
+            "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>";
+        for (int n = 1; n <= count; ++n) {
+            const std::string url =
+                "http://a.test/bai-" + std::to_string(n) + "-post" + std::to_string(n) + ".html";
+            feed +=
+                "<item><title>Bài " + std::to_string(n) + "</title><link>" + url + "</link></item>";
+            fetcher_.page(
+                url, article_page("Bài " + std::to_string(n), url,
+                                  "<p>Nội dung bài số " + std::to_string(n) + ".</p>", chrome));
+        }
+        fetcher_.page("http://a.test/rss", feed + "</channel></rss>", "application/rss+xml");
+        fetcher_.page("http://a.test/", "<p>Trang chủ</p>");
+    };
+    serve(2);
+    crawl(config_, fetcher_, *store_, options(kNow));
+    const std::optional<storage::RawDictionary> first = store_->latest_raw_dictionary("a");
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->created, kNow);
+
+    // Ten minutes later, a new article: compressed against the same dictionary, none added.
+    serve(3);
+    crawl(config_, fetcher_, *store_, options(kNow + 10min));
+    ASSERT_EQ(store_->raw_pages("http://a.test/bai-3-post3.html").size(), 1u);
+    EXPECT_EQ(store_->latest_raw_dictionary("a")->id, first->id);
+    EXPECT_EQ(store_->latest_raw_dictionary("a")->created, kNow);
+
+    RunReport report = reparse(config_, *store_, std::nullopt, kNow + 1h);
+    EXPECT_EQ(report.sites[0].fetched, 3u);
+    EXPECT_EQ(report.sites[0].failed, 0u);
+    EXPECT_EQ(report.sites[0].unchanged, 3u);
+
+    // Half the raw-page retention later, the run's first page becomes the new dictionary (a
+    // revisited page may have the old one's bytes: then that one counts as new again).
+    serve(4);
+    const Timestamp later = kNow + std::chrono::days(15);
+    crawl(config_, fetcher_, *store_, options(later));
+    EXPECT_EQ(store_->latest_raw_dictionary("a")->created, later);
+    EXPECT_EQ(reparse(config_, *store_, std::nullopt, later).sites[0].failed, 0u);
+}
+
 }  // namespace
 }  // namespace baofeed::app

@@ -176,9 +176,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsSix) {
-    ASSERT_EQ(latest_version(), 6);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 6);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsSeven) {
+    ASSERT_EQ(latest_version(), 7);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 7);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -195,7 +195,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 6);
+    EXPECT_EQ(store.schema_version(), 7);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -272,7 +272,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 6);
+    EXPECT_EQ(store.schema_version(), 7);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -417,7 +417,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 6);
+    EXPECT_EQ(store.schema_version(), 7);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -587,7 +587,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 6);
+    EXPECT_EQ(store.schema_version(), 7);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -638,6 +638,68 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
     EXPECT_EQ(store.prune(at(150), at(0)).articles, 1U);
     EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 0U);
     EXPECT_EQ(store.search("kiem lam", std::nullopt, 0).size(), 1U);
+    expect_consistent(path);
+}
+
+TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
+    TempDir dir;
+    const std::string path = dir.file("v6.db");
+    std::string html = "<html><head><title>Báo Bắc Kạn</title></head><body>";
+    for (int i = 0; i < 300; ++i) {
+        html += "<p>Đoạn " + std::to_string(i) + " của trang báo điện tử.</p>";
+    }
+    html += "</body></html>";
+    const std::string second_page = html + "<!-- trang 2 -->";
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(6)), 6);
+        // As the version 6 program wrote them: one plain zstd frame each.
+        const std::vector<std::string> texts = {html, second_page};
+        for (std::size_t page = 1; page <= texts.size(); ++page) {
+            RawPage raw;
+            raw.html = texts[page - 1];
+            const PreparedRawPage prepared = ArticleStore::prepare_raw_page(std::move(raw));
+            Statement insert = db.prepare(
+                "INSERT INTO raw_pages (canonical_url, page, site, url, fetched_at, size, html) "
+                "VALUES (?1, ?2, 'baobackan', ?1, 1000, ?3, ?4)");
+            insert.bind(1, "https://baobackan.vn/a.html");
+            insert.bind(2, static_cast<std::int64_t>(page));
+            insert.bind(3, static_cast<std::int64_t>(prepared.size));
+            insert.bind_blob(4, std::as_bytes(std::span(prepared.compressed.data(),
+                                                        prepared.compressed.size())));
+            insert.run();
+        }
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 7);
+    const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
+    ASSERT_EQ(pages.size(), 2U);
+    EXPECT_EQ(pages[0].html, html);
+    EXPECT_EQ(pages[1].html, second_page);
+    EXPECT_EQ(pages[1].site, "baobackan");
+    EXPECT_FALSE(store.latest_raw_dictionary("baobackan").has_value());
+
+    // New pages are compressed against a dictionary, next to the old rows.
+    RawPageCompressor compressor(at(2000), std::chrono::hours(24));
+    store.save_raw_pages(std::vector<PreparedRawPage>{
+        ArticleStore::prepare_raw_page(RawPage{.canonical_url = "https://baobackan.vn/b.html",
+                                               .site = "baobackan",
+                                               .url = "https://baobackan.vn/b.html",
+                                               .html = html + "<p>Bài mới</p>",
+                                               .fetched_at = at(2000),
+                                               .page = 1},
+                                       compressor)});
+    EXPECT_EQ(store.raw_pages("https://baobackan.vn/b.html").at(0).html, html + "<p>Bài mới</p>");
+    EXPECT_EQ(store.raw_pages("https://baobackan.vn/a.html").at(0).html, html);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM raw_pages WHERE dictionary IS NULL"), 2);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM raw_dictionaries"), 1);
+    }
+    EXPECT_EQ(store.prune(at(0), at(1500)).raw_pages, 2U);
+    EXPECT_EQ(store.raw_page_articles(std::nullopt),
+              std::vector<std::string>{"https://baobackan.vn/b.html"});
     expect_consistent(path);
 }
 

@@ -77,9 +77,10 @@ void log_report(const RunReport& report) {
                          first_problems(s, 3));
         }
     }
-    if (report.pruned.articles + report.pruned.raw_pages > 0) {
-        spdlog::info("pruned: {} articles, {} raw pages", report.pruned.articles,
-                     report.pruned.raw_pages);
+    if (report.pruned.articles + report.pruned.raw_pages + report.pruned.raw_dictionaries > 0) {
+        spdlog::info("pruned: {} articles, {} raw pages, {} raw page dictionaries",
+                     report.pruned.articles, report.pruned.raw_pages,
+                     report.pruned.raw_dictionaries);
     }
     spdlog::info("feeds: {} written, {} unchanged", report.feeds_written, report.feeds_unchanged);
 }

@@ -97,25 +97,6 @@ int tone_of(const std::array<char32_t, 5>& toned, char32_t cp) {
     return -1;
 }
 
-// UTF-8 encoding of a valid code point (every caller passes one).
-void append_code_point(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else {
-        out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    }
-}
-
 // Decodes one code point below U+10000 from 1-3 bytes of well-formed UTF-8 (no overlong form,
 // no surrogate) into `cp`; returns the bytes used, or 0 for anything else (4-byte sequences and
 // invalid bytes: the caller falls back to utf8proc). Inline: the fast path of normalize_into
@@ -211,7 +192,7 @@ class WordWriter {
         offset_[1] = offset_[2];
         offset_[2] = out_.size();
         ++length_;
-        append_code_point(out_, folded);
+        text::append_utf8(out_, folded);
     }
 
     void finish() {
@@ -241,8 +222,8 @@ class WordWriter {
                 first = last_[1] == U'o' ? kTonedO[static_cast<std::size_t>(tone)]
                                          : kTonedU[static_cast<std::size_t>(tone)];
                 out_.resize(offset_[1]);
-                append_code_point(out_, first);
-                append_code_point(out_, second);
+                text::append_utf8(out_, first);
+                text::append_utf8(out_, second);
             }
         }
         length_ = 0;

@@ -7,7 +7,15 @@
 
 namespace baofeed::text {
 
+// Whether `s` is well-formed UTF-8 (RFC 3629, as valid_sequence_length below). Sixteen bytes at a
+// time on CPUs with SSSE3 (checked once at run time), byte by byte otherwise.
 bool is_valid_utf8(std::string_view s);
+
+// The position of the first byte of s[from...] that is below `below` or equal to one of `bytes`
+// (at most 8 of them), or s.size() when there is none. Sixteen bytes at a time: for escapers,
+// whose text is mostly bytes they copy as they are.
+std::size_t find_byte(std::string_view s, std::size_t from, unsigned char below,
+                      std::string_view bytes);
 
 // Length of the well-formed UTF-8 sequence starting at s[pos] (REQUIRES pos < s.size()), or 0
 // when the bytes there are not one (RFC 3629: no overlong forms, no surrogates, nothing above

@@ -19,10 +19,68 @@ bool is_forbidden_noncharacter(std::string_view seq) {
            (seq[2] == '\xBE' || seq[2] == '\xBF');
 }
 
+// append_clean for text that is valid UTF-8: only control characters, the XML specials (when
+// `escape`) and EF (the lead byte of U+FFFE and U+FFFF) need a look; the runs between them,
+// found sixteen bytes at a time, are copied as they are.
+void append_clean_valid(std::string& out, std::string_view text, bool escape) {
+    const std::string_view wanted = escape ? std::string_view("\xEF&<>\"'") : "\xEF";
+    std::size_t run = 0;  // text[run, pos) is kept and not copied yet
+    std::size_t pos = 0;
+    for (;;) {
+        pos = text::find_byte(text, pos, 0x20, wanted);
+        if (pos == text.size()) {
+            break;
+        }
+        const auto byte = static_cast<unsigned char>(text[pos]);
+        if (byte == 0xEFU) {
+            if (!is_forbidden_noncharacter(text.substr(pos, 3))) {
+                ++pos;  // the rest of the sequence: continuation bytes, never wanted
+                continue;
+            }
+            out.append(text.substr(run, pos - run));
+            pos += 3;
+            run = pos;
+            continue;
+        }
+        if (byte < 0x20U && !is_forbidden_ascii(byte)) {
+            ++pos;
+            continue;
+        }
+        out.append(text.substr(run, pos - run));
+        switch (byte) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:  // a forbidden control character: dropped
+                break;
+        }
+        ++pos;
+        run = pos;
+    }
+    out.append(text.substr(run));
+}
+
 // Appends `text` to `out` with what strip_xml_invalid removes removed and, when `escape`, the
 // five XML specials escaped. One pass: a run of bytes that stay as they are (printable ASCII,
-// which is most of the text, and well-formed sequences) is copied in one go.
+// which is most of the text, and well-formed sequences) is copied in one go. Valid text (all
+// text from the store) takes append_clean_valid after one validation pass.
 void append_clean(std::string& out, std::string_view text, bool escape) {
+    if (text.size() >= 64 && text::is_valid_utf8(text)) {
+        append_clean_valid(out, text, escape);
+        return;
+    }
     std::size_t run = 0;  // text[run, pos) is kept and not copied yet
     std::size_t pos = 0;
     const std::size_t size = text.size();

@@ -35,6 +35,152 @@ TEST(TextValidUtf8, RejectsStrayContinuationTruncatedOverlongAndSurrogates) {
     EXPECT_FALSE(is_valid_utf8("\xFF"));
 }
 
+// The sequence-by-sequence definition is_valid_utf8 must agree with (valid_sequence_length).
+bool valid_by_sequences(std::string_view s) {
+    for (std::size_t i = 0; i < s.size();) {
+        const std::size_t n = valid_sequence_length(s, i);
+        if (n == 0) {
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
+TEST(TextValidUtf8, AgreesWithTheSequenceDefinitionForEveryTwoBytesAtEveryBlockOffset) {
+    // Every pair of bytes, at each position of a text longer than two 16-byte blocks, so that
+    // it sits inside a block, across a block boundary and at the very end.
+    for (std::size_t offset : {0U, 1U, 7U, 14U, 15U, 16U, 30U, 31U}) {
+        std::string text(32, 'a');
+        for (int b0 = 0; b0 < 256; ++b0) {
+            for (int b1 = 0; b1 < 256; ++b1) {
+                text[offset] = static_cast<char>(b0);
+                text[offset + 1 < text.size() ? offset + 1 : offset] =
+                    static_cast<char>(offset + 1 < text.size() ? b1 : b0);
+                ASSERT_EQ(is_valid_utf8(text), valid_by_sequences(text))
+                    << "offset " << offset << " bytes " << b0 << " " << b1;
+            }
+        }
+    }
+}
+
+TEST(TextValidUtf8, AgreesWithTheSequenceDefinitionForEveryThreeAndFourByteSequence) {
+    // Every lead of a longer sequence with every second and third byte (overlongs, surrogates,
+    // code points past U+10FFFF, missing continuations), inside a block and across a boundary.
+    for (std::size_t offset : {3U, 14U, 29U}) {
+        std::string text(32, 'a');
+        for (int b0 = 0xC0; b0 < 0x100; ++b0) {
+            for (int b1 = 0; b1 < 256; ++b1) {
+                for (int b2 = 0; b2 < 256; ++b2) {
+                    text[offset] = static_cast<char>(b0);
+                    text[offset + 1] = static_cast<char>(b1);
+                    text[offset + 2] = static_cast<char>(b2);
+                    for (char b3 : {'\x80', '\xBF', 'a'}) {
+                        text[offset + 3 < text.size() ? offset + 3 : offset + 2] =
+                            offset + 3 < text.size() ? b3 : static_cast<char>(b2);
+                        ASSERT_EQ(is_valid_utf8(text), valid_by_sequences(text))
+                            << "offset " << offset << " bytes " << b0 << " " << b1 << " " << b2
+                            << " " << static_cast<int>(static_cast<unsigned char>(b3));
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(TextValidUtf8, AgreesWithTheSequenceDefinitionOnRandomTextsOfBoundaryBytes) {
+    // Bytes at the edges of every UTF-8 rule (leads, continuation ranges, overlong and surrogate
+    // limits), whole Vietnamese sequences and ASCII, in texts of 0 to 70 bytes.
+    const std::vector<std::string> pieces = {"a",
+                                             " ",
+                                             std::string(1, '\0'),
+                                             "\x7F",
+                                             "\x80",
+                                             "\x8F",
+                                             "\x90",
+                                             "\x9F",
+                                             "\xA0",
+                                             "\xBF",
+                                             "\xC0",
+                                             "\xC1",
+                                             "\xC2",
+                                             "\xDF",
+                                             "\xE0",
+                                             "\xE1",
+                                             "\xEC",
+                                             "\xED",
+                                             "\xEE",
+                                             "\xEF",
+                                             "\xF0",
+                                             "\xF1",
+                                             "\xF3",
+                                             "\xF4",
+                                             "\xF5",
+                                             "\xFF",
+                                             "ạ",
+                                             "ư",
+                                             "Đ",
+                                             "😀",
+                                             "\xEF\xBF\xBD",
+                                             "abcdefghijklmnop"};
+    std::mt19937 rng(20261127);
+    std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+    std::uniform_int_distribution<int> count(0, 40);
+    std::size_t valid = 0;
+    for (int round = 0; round < 400'000; ++round) {
+        std::string text;
+        for (int n = count(rng); n > 0 && text.size() < 70; --n) {
+            text += pieces[pick(rng)];
+        }
+        const bool expected = valid_by_sequences(text);
+        valid += expected ? 1 : 0;
+        ASSERT_EQ(is_valid_utf8(text), expected) << testing::PrintToString(text);
+    }
+    EXPECT_GT(valid, 1'000U);  // both outcomes were exercised
+}
+
+TEST(TextValidUtf8, FindsOneBadByteAnywhereInALongVietnameseText) {
+    std::string text;
+    while (text.size() < 1000) {
+        text += "Tỉnh Bắc Kạn đẩy mạnh chuyển đổi số. ";
+    }
+    ASSERT_TRUE(is_valid_utf8(text));
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        std::string broken = text;
+        broken[i] = static_cast<char>(0xC0);
+        ASSERT_EQ(is_valid_utf8(broken), valid_by_sequences(broken)) << i;
+        broken.resize(i + 1);  // and cut right after it
+        ASSERT_EQ(is_valid_utf8(broken), valid_by_sequences(broken)) << i;
+    }
+}
+
+TEST(TextFindByte, FindsTheFirstByteBelowTheLimitOrInTheSetFromAnyStart) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_int_distribution<int> length(0, 70);
+    const std::vector<std::string> sets = {"", "&", "&<>\"'", std::string("\xEF\0", 2), "abcdefgh"};
+    for (int round = 0; round < 50'000; ++round) {
+        std::string s(static_cast<std::size_t>(length(rng)), ' ');
+        for (char& c : s) {
+            const int b = byte(rng);
+            c = static_cast<char>(b < 128 ? 'x' : b);  // mostly plain, some of everything
+            if (b % 7 == 0) {
+                c = static_cast<char>(byte(rng));
+            }
+        }
+        const std::string& set = sets[static_cast<std::size_t>(round) % sets.size()];
+        const auto below = static_cast<unsigned char>(round % 3 == 0 ? 0 : 0x20);
+        const std::size_t from = s.empty() ? 0 : static_cast<std::size_t>(round) % (s.size() + 1);
+        std::size_t expected = from;
+        while (expected < s.size() && static_cast<unsigned char>(s[expected]) >= below &&
+               set.find(s[expected]) == std::string::npos) {
+            ++expected;
+        }
+        ASSERT_EQ(find_byte(s, from, below, set), expected)
+            << ::testing::PrintToString(s) << " from " << from;
+    }
+}
+
 TEST(TextNfc, ComposesCombiningToneMarks) {
     EXPECT_EQ(nfc(kVietDecomposed), kVietComposed);
     // Canonical reordering: dot below before circumflex gives the same result.

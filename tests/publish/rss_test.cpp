@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,52 @@ TEST(XmlText, DropsNoncharactersFffeAndFfff) {
                                 "c"),
               "abc");
     EXPECT_EQ(strip_xml_invalid("\xEF\xBF\xBD"), "\xEF\xBF\xBD");  // U+FFFD itself is fine
+}
+
+TEST(XmlText, LongTextsEscapeLikeShortOnesWhateverTheMix) {
+    // Texts of 64 bytes and more take a faster path (validated once, scanned sixteen bytes at a
+    // time): built from pieces whose escaped and stripped forms are known, they must come out as
+    // the concatenation of those forms, with and without an invalid byte that sends them back.
+    struct Piece {
+        std::string text;
+        std::string escaped;
+        std::string stripped;
+    };
+    const std::vector<Piece> pieces = {
+        {"a", "a", "a"},
+        {"Bắc Kạn ", "Bắc Kạn ", "Bắc Kạn "},
+        {"&", "&amp;", "&"},
+        {"<", "&lt;", "<"},
+        {">", "&gt;", ">"},
+        {"\"", "&quot;", "\""},
+        {"'", "&#39;", "'"},
+        {"\t\n\r", "\t\n\r", "\t\n\r"},
+        {"\x01", "", ""},
+        {"\x1F", "", ""},
+        {std::string(1, '\0'), "", ""},
+        {"\xEF\xBF\xBE", "", ""},                          // U+FFFE
+        {"\xEF\xBF\xBF", "", ""},                          // U+FFFF
+        {"\xEF\xBF\xBD", "\xEF\xBF\xBD", "\xEF\xBF\xBD"},  // U+FFFD
+        {"\xEF\xBB\xBF", "\xEF\xBB\xBF", "\xEF\xBB\xBF"},  // U+FEFF
+        {"\xEF\xBC\x86", "\xEF\xBC\x86", "\xEF\xBC\x86"},  // U+FF06 fullwidth &
+        {"😀", "😀", "😀"},
+        {"0123456789abcdef", "0123456789abcdef", "0123456789abcdef"},
+    };
+    std::mt19937 rng(27);
+    std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1);
+    for (int round = 0; round < 20'000; ++round) {
+        Piece text;
+        while (text.text.size() < 64 + static_cast<std::size_t>(round % 200)) {
+            const Piece& p = pieces[pick(rng)];
+            text.text += p.text;
+            text.escaped += p.escaped;
+            text.stripped += p.stripped;
+        }
+        ASSERT_EQ(escape_text(text.text), text.escaped) << ::testing::PrintToString(text.text);
+        ASSERT_EQ(strip_xml_invalid(text.text), text.stripped);
+        // One invalid byte at the end: the byte-by-byte path gives the same plus U+FFFD.
+        ASSERT_EQ(escape_text(text.text + "\xFF"), text.escaped + "\xEF\xBF\xBD");
+    }
 }
 
 TEST(XmlText, KeepsVietnameseAndReplacesInvalidUtf8) {

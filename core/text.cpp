@@ -293,8 +293,10 @@ std::string normalise(std::string_view valid) {
 
 }  // namespace
 
-// Certain by QuickCheckTable; false means "normalise": the text may still be NFC.
-bool is_quick_nfc(std::string_view s) {
+namespace {
+
+// is_quick_nfc one code point at a time.
+bool quick_nfc_scalar(std::string_view s) {
     const QuickCheckTable& table = quick_check_table();
     std::size_t i = skip_ascii(s, 0);
     while (i < s.size()) {
@@ -307,6 +309,8 @@ bool is_quick_nfc(std::string_view s) {
     }
     return true;
 }
+
+}  // namespace
 
 namespace {
 
@@ -461,6 +465,75 @@ bool is_valid_utf8(std::string_view s) {
     }
 #endif
     return is_valid_utf8_scalar(s);
+}
+
+namespace {
+
+#if defined(__SSE2__)
+// For valid UTF-8 `s`, a mask of the bytes of s[i, i + 16) that start a code point this block
+// test cannot vouch for: lead bytes from CC up, except E1 B8-BB (U+1E00-U+1EFF, the Vietnamese
+// letters) and E2 80 82-BF (U+2002-U+203F: spaces, dashes, quotes, ellipsis). Every other byte
+// is ASCII, a continuation byte or the lead of U+0080-U+02FF, and all of U+0000-U+02FF,
+// U+1E00-U+1EFF and U+2002-U+203F are stable code points (QuickCheckTable; text_test checks the
+// ranges against it). Reads s[i + 17]: REQUIRES i + 18 <= s.size().
+unsigned unsure_leads(std::string_view s, std::size_t i) {
+    const auto* p = s.data() + i;
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i n1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    const __m128i n2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+    const auto at_least = [](__m128i v, int low) {  // v >= low, unsigned
+        return _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(static_cast<char>(low))), v);
+    };
+    const auto at_most = [](__m128i v, int high) {  // v <= high, unsigned
+        return _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(static_cast<char>(high))), v);
+    };
+    const auto equals = [](__m128i v, int value) {
+        return _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(value)));
+    };
+    const __m128i latin_extended_additional =
+        _mm_and_si128(equals(b, 0xE1), _mm_and_si128(at_least(n1, 0xB8), at_most(n1, 0xBB)));
+    const __m128i punctuation = _mm_and_si128(_mm_and_si128(equals(b, 0xE2), equals(n1, 0x80)),
+                                              _mm_and_si128(at_least(n2, 0x82), at_most(n2, 0xBF)));
+    const __m128i unsure =
+        _mm_andnot_si128(_mm_or_si128(latin_extended_additional, punctuation), at_least(b, 0xCC));
+    return static_cast<unsigned>(_mm_movemask_epi8(unsure));
+}
+#endif
+
+}  // namespace
+
+// Certain by QuickCheckTable; false means "normalise": the text may still be NFC.
+bool is_quick_nfc(std::string_view s) {
+#if defined(__SSE2__)
+    if (s.size() >= 64) {
+        // Valid text sixteen bytes at a time; only the code points the block test cannot vouch
+        // for are looked up, one by one.
+        if (!is_valid_utf8(s)) {
+            return false;
+        }
+        const QuickCheckTable& table = quick_check_table();
+        std::size_t i = 0;
+        while (i + 18 <= s.size()) {
+            const unsigned mask = unsure_leads(s, i);
+            if (mask == 0) {
+                i += 16;
+                continue;
+            }
+            const std::size_t lead = i + static_cast<std::size_t>(__builtin_ctz(mask));
+            utf8proc_int32_t cp = 0;
+            const utf8proc_ssize_t n = next_code_point(s.substr(lead), cp);
+            if (n <= 0 || !table.stable(cp)) {
+                return false;
+            }
+            i = lead + static_cast<std::size_t>(n);
+        }
+        while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0U) == 0x80U) {
+            --i;  // back to the start of the code point the last block ended in
+        }
+        return quick_nfc_scalar(s.substr(i));
+    }
+#endif
+    return quick_nfc_scalar(s);
 }
 
 std::string nfc(std::string_view s) {

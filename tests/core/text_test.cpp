@@ -181,6 +181,49 @@ TEST(TextFindByte, FindsTheFirstByteBelowTheLimitOrInTheSetFromAnyStart) {
     }
 }
 
+// UTF-8 of one code point (REQUIRES a scalar value).
+std::string utf8_of(char32_t cp) {
+    std::string out;
+    append_utf8(out, cp);
+    return out;
+}
+
+TEST(TextQuickNfc, LongTextsAgreeWithTheCodePointByCodePointCheckForEveryCodePoint) {
+    // Texts of 64 bytes and more are checked sixteen bytes at a time, code points outside a few
+    // ranges known to be stable one by one. Every code point of the first three planes (and
+    // some beyond), at each position of a block, inside Vietnamese text: quick exactly when the
+    // code point alone is (texts under 64 bytes are checked code point by code point).
+    const std::string before = "Tỉnh Bắc Kạn “đẩy mạnh” – chuyển đổi số… ";
+    for (char32_t cp = 0; cp < 0x30100; ++cp) {
+        if (cp >= 0xD800 && cp < 0xE000) {
+            continue;  // surrogates are not scalar values
+        }
+        const std::string one = utf8_of(cp);
+        const bool stable = is_quick_nfc("a" + one);
+        const std::size_t shift = cp % 19;
+        for (const std::string& text : {std::string(shift, 'x') + one + before + before,
+                                        before + std::string(shift, 'x') + one + before,
+                                        before + before + std::string(shift, 'x') + one}) {
+            ASSERT_GE(text.size(), 64U);
+            ASSERT_EQ(is_quick_nfc(text), stable) << std::hex << static_cast<unsigned>(cp);
+        }
+    }
+}
+
+TEST(TextQuickNfc, LongInvalidOrDecomposedTextsAreNotQuick) {
+    std::string text;
+    while (text.size() < 200) {
+        text += "Thứ năm, 19/12/2024 – Bắc Kạn “tin” ";
+    }
+    EXPECT_TRUE(is_quick_nfc(text));
+    EXPECT_FALSE(is_quick_nfc(text + kVietDecomposed));
+    EXPECT_FALSE(is_quick_nfc(kVietDecomposed + text));
+    EXPECT_FALSE(is_quick_nfc(text + "\xE1\xBB"));             // cut in the middle of a letter
+    EXPECT_FALSE(is_quick_nfc(text + "\xC0\xAF" + text));      // overlong
+    EXPECT_FALSE(is_quick_nfc(text + "\xE2\x80\x80" + text));  // U+2000, a singleton
+    EXPECT_TRUE(is_quick_nfc(text + "\xE2\x80\x82" + text));   // U+2002
+}
+
 TEST(TextNfc, ComposesCombiningToneMarks) {
     EXPECT_EQ(nfc(kVietDecomposed), kVietComposed);
     // Canonical reordering: dot below before circumflex gives the same result.

@@ -20,6 +20,7 @@
 #include "core/errors.h"
 #include "core/text.h"
 #include "core/textkey.h"
+#include "storage/fts_tokenizer.h"
 #include "storage/packed_content.h"
 #include "storage/raw_page_compressor.h"
 #include "storage/schema.h"
@@ -367,49 +368,32 @@ std::int64_t story_time(const std::optional<Timestamp>& published, std::int64_t 
     return published.has_value() ? to_unix(*published) : fallback;
 }
 
-// Folds đ/Đ to d/D as the articles_fts triggers do (schema version 2).
-std::string fold_d(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const bool two_byte_d = text[i] == '\xC4' && i + 1 < text.size() &&
-                                (text[i + 1] == '\x91' || text[i + 1] == '\x90');
-        if (two_byte_d) {
-            out.push_back(text[i + 1] == '\x91' ? 'd' : 'D');
-            ++i;
-        } else {
-            out.push_back(text[i]);
-        }
-    }
-    return out;
-}
-
 // Plain words -> an FTS5 query that can only mean "all these words": each white-space separated
 // token becomes one quoted string (inner quotes doubled), so operators, column filters and
-// prefix stars in the input are just text. "" when there is no token.
+// prefix stars in the input are just text. "" when there is no token. Case, diacritics and đ are
+// left to the tokenizer, which folds the query as it folded the text.
 std::string fts_query(std::string_view words) {
-    const std::string folded = fold_d(words);
     auto is_space = [](char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
     };
     std::string query;
     std::size_t i = 0;
     for (;;) {
-        while (i < folded.size() && is_space(folded[i])) {
+        while (i < words.size() && is_space(words[i])) {
             ++i;
         }
-        if (i == folded.size()) {
+        if (i == words.size()) {
             return query;
         }
         if (!query.empty()) {
             query.push_back(' ');
         }
         query.push_back('"');
-        for (; i < folded.size() && !is_space(folded[i]); ++i) {
-            if (folded[i] == '"') {
+        for (; i < words.size() && !is_space(words[i]); ++i) {
+            if (words[i] == '"') {
                 query.push_back('"');
             }
-            query.push_back(folded[i]);
+            query.push_back(words[i]);
         }
         query.push_back('"');
     }
@@ -554,23 +538,20 @@ std::string lsh_sql(std::string_view head, std::string_view open, std::string_vi
     return sql;
 }
 
-// The text articles_fts indexes for column `column` of `articles`: đ/Đ folded to d/D (the
-// unicode61 tokenizer's remove_diacritics leaves them). The same expression on insert and on
-// delete, as a contentless table requires (schema version 2 triggers used it too).
-std::string folded(std::string_view column) {
-    return "replace(replace(" + std::string(column) + ", 'đ', 'd'), 'Đ', 'D')";
-}
-
-// The body is the JSON text of the packed frame, else of the plain column (rows written before
-// schema version 6): the same text for a row indexed before the migration and deleted after it.
+// The text articles_fts indexes for an article `a`: its title, lead and body JSON, as they are
+// (the tokenizer folds đ since schema version 8; earlier versions indexed the text with đ/Đ
+// replaced). The body is the JSON text of the packed frame, else of the plain column (rows
+// written before schema version 6): the same text for a row indexed before and deleted after the
+// migration to version 6. The same expression on insert and on delete, as a contentless table
+// requires.
 std::string fts_values() {
-    return folded("a.title") + ", " + folded("a.lead") + ", " +
-           folded("baofeed_body(a.packed, a.body)");
+    return "a.title, a.lead, baofeed_body(a.packed, a.body)";
 }
 
 Database& open_and_migrate(Database& db) {
     configure_connection(db);
     register_content_functions(db);  // before any statement that uses baofeed_body()
+    register_fts_tokenizer(db);      // before articles_fts is created or used
     migrate(db);
     return db;
 }

@@ -10,6 +10,7 @@
 
 #include "core/textkey.h"
 #include "storage/article_store.h"
+#include "storage/fts_tokenizer.h"
 #include "storage/sample_articles.h"
 #include "storage/sqlite.h"
 #include "storage/temp_dir.h"
@@ -375,6 +376,7 @@ TEST(Prune, DeletesOldArticlesWithEverythingTheyOwnAndLeavesTombstones) {
               0);
     EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"),
               check.query_int("SELECT count(*) FROM story_signatures") * textkey::kBands);
+    register_fts_tokenizer(check);
     check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
 }
 

@@ -11,8 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "core/errors.h"
 #include "core/textkey.h"
 #include "storage/article_store.h"
+#include "storage/fts_tokenizer.h"
+#include "storage/packed_content.h"
 #include "storage/sample_articles.h"
 #include "storage/schema.h"
 #include "storage/sqlite.h"
@@ -24,6 +27,7 @@ namespace {
 using nlohmann::json;
 using testing::at;
 using testing::forest_fire_story;
+using testing::make_article;
 using testing::TempDir;
 using testing::wire_copy;
 
@@ -162,6 +166,7 @@ std::int64_t insert_v2(Database& db, const Article& a, std::int64_t first_seen,
 
 void expect_consistent(const std::string& path) {
     Database check(path);
+    register_fts_tokenizer(check);  // articles_fts is tokenized by it since version 8
     EXPECT_EQ(check.query_text("PRAGMA integrity_check"), "ok");
     EXPECT_EQ(check.query_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
     EXPECT_NO_THROW(
@@ -176,9 +181,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsSeven) {
-    ASSERT_EQ(latest_version(), 7);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 7);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsEight) {
+    ASSERT_EQ(latest_version(), 8);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 8);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -195,7 +200,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 7);
+    EXPECT_EQ(store.schema_version(), 8);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -272,7 +277,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 7);
+    EXPECT_EQ(store.schema_version(), 8);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -350,6 +355,7 @@ TEST(Migrations, AnInterruptedSigningOfMigratedRowsResumesOnTheNextOpen) {
         insert_v1(db, wire_copy(0), 100);
         insert_v1(db, wire_copy(1), 100);
         // Migrated to the latest schema by SQL only, as if the program died before signing.
+        register_fts_tokenizer(db);
         migrate(db);
         EXPECT_EQ(db.query_int("SELECT count(*) FROM unsigned_articles"), 2);
     }
@@ -417,7 +423,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 7);
+    EXPECT_EQ(store.schema_version(), 8);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -587,20 +593,20 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 7);
+    EXPECT_EQ(store.schema_version(), 8);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
     }
 
     // Read back identical, with the revision the version 5 program kept; found by search
-    // through the entries it indexed.
+    // through the index rebuilt from their plain text (schema version 8).
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
     EXPECT_EQ(store.find(keyed.urls[1])->article, keyed);
     ASSERT_EQ(store.revisions(keyed.canonical_url).size(), 1U);
     EXPECT_EQ(store.revisions(keyed.canonical_url)[0].body, std::vector<std::string>{"Đoạn cũ"});
     EXPECT_EQ(store.revisions(keyed.canonical_url)[0].html, "<p>Đoạn cũ</p>");
-    EXPECT_EQ(store.index_pending(), 0U);
+    EXPECT_EQ(store.index_pending(), 2U);
     EXPECT_EQ(store.search("112 to doi", std::nullopt, 0).size(), 1U);
     EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
     EXPECT_EQ(store.save({keyed}, at(300))[0], SaveResult::unchanged);
@@ -672,7 +678,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 7);
+    EXPECT_EQ(store.schema_version(), 8);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -701,6 +707,110 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
     EXPECT_EQ(store.raw_page_articles(std::nullopt),
               std::vector<std::string>{"https://baobackan.vn/b.html"});
     expect_consistent(path);
+}
+
+// Inserts `a` as a version 7 program did: as version 5 did (identity keys, signature, LSH rows,
+// its search index entry: the text with đ/Đ replaced, tokenized by unicode61), with its body and
+// html packed into one frame as version 6 does. The index entry was made of the plain body JSON,
+// which is the packed frame's body JSON, as the version 7 program's baofeed_body() read it.
+std::int64_t insert_v7(Database& db, const Article& a, std::int64_t first_seen) {
+    const std::int64_t id = insert_v5(db, a, first_seen);
+    const std::string packed = pack_content(v1_content(a).body, a.html);
+    Statement pack =
+        db.prepare("UPDATE articles SET body = '', html = '', packed = ?2 WHERE id = ?1");
+    pack.bind(1, id);
+    pack.bind_blob(2, std::as_bytes(std::span(packed.data(), packed.size())));
+    pack.run();
+    return id;
+}
+
+std::vector<std::string> canonical_urls(const std::vector<StoredArticle>& stored) {
+    std::vector<std::string> out;
+    for (const StoredArticle& s : stored) {
+        out.push_back(s.article.canonical_url);
+    }
+    return out;
+}
+
+TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
+    TempDir dir;
+    const std::string path = dir.file("v7.db");
+    const Article wire = wire_copy(0);
+    const Article fire = forest_fire_story();
+    const Article danang = make_article("https://baodanang.vn/cau-moi.html");
+    {
+        Database db(path);
+        configure_connection(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(7)), 7);
+        insert_v7(db, wire, 100);
+        insert_v7(db, fire, 200);
+        // A correction the version 7 program saved but had not indexed yet: its old text left
+        // the index (deleted with the text it was indexed with), and it waits in search_pending.
+        const std::string id = std::to_string(insert_v5(db, danang, 300));
+        db.exec(
+            "INSERT INTO articles_fts (articles_fts, rowid, title, lead, body) SELECT "
+            "'delete', id, " +
+            v5_folded("title") + ", " + v5_folded("lead") + ", " + v5_folded("body") +
+            " FROM articles WHERE id = " + id);
+        db.exec("UPDATE articles SET title = 'Đà Nẵng thông xe cầu Rồng mới' WHERE id = " + id);
+        db.exec("INSERT INTO search_pending (article_id) VALUES (" + id + ")");
+        ASSERT_EQ(db.query_int("SELECT count(*) FROM articles_fts_docsize"), 2);
+        ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 8);
+    {
+        // The index is empty and every article waits for index_pending().
+        Database check(path);
+        EXPECT_NE(check.query_text("SELECT sql FROM sqlite_schema WHERE name = 'articles_fts'")
+                      .find("tokenize = 'baofeed'"),
+                  std::string::npos);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 0);
+        EXPECT_EQ(check.query_int("SELECT indexed_upto FROM search_state"), 0);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM search_pending"), 0);
+        // A connection without the tokenizer (the sqlite3 shell) cannot use articles_fts; the
+        // rest of the file reads as before.
+        EXPECT_THROW(check.query_int("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH "
+                                     "'rung'"),
+                     StorageError);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles"), 3);
+    }
+
+    // An article corrected before the index is rebuilt is indexed once, by its new text.
+    Article wire_corrected = wire;
+    wire_corrected.lead = wire.lead_prefix +
+                          "Chiều 20/12, hội nghị tổng kết trồng rừng gỗ lớn "
+                          "(bản đã đính chính).";
+    EXPECT_EQ(store.save({wire_corrected}, at(400))[0], SaveResult::updated);
+
+    // Search finds every old article, by the words of its stored text, diacritics and đ folded.
+    EXPECT_EQ(canonical_urls(store.search("kiem lam bac kan", std::nullopt, 0)),
+              std::vector<std::string>{fire.canonical_url});
+    EXPECT_EQ(canonical_urls(store.search("dong bao dan toc", std::nullopt, 0)),
+              std::vector<std::string>{wire.canonical_url});
+    EXPECT_EQ(canonical_urls(store.search("dinh chinh", std::nullopt, 0)),
+              std::vector<std::string>{wire.canonical_url});
+    EXPECT_TRUE(store.search("uy ban nhan dan", std::nullopt, 0).empty());  // its lead before
+    EXPECT_EQ(canonical_urls(store.search("cau rong moi", std::nullopt, 0)),
+              std::vector<std::string>{danang.canonical_url});
+    EXPECT_TRUE(store.search("tieu de", std::nullopt, 0).empty());  // its title before
+    EXPECT_EQ(store.index_pending(), 0U);
+
+    // An article corrected after the rebuild is found by its new text only.
+    Article fire_corrected = fire;
+    fire_corrected.title = "Lạng Sơn ra quân trồng cây đầu xuân";
+    fire_corrected.lead = "Sáng nay, tỉnh tổ chức Tết trồng cây.";
+    fire_corrected.body = {"Hàng nghìn cây xanh được trồng ở Đình Lập."};
+    EXPECT_EQ(store.save({fire_corrected}, at(500))[0], SaveResult::updated);
+    EXPECT_TRUE(store.search("kiem lam", std::nullopt, 0).empty());
+    EXPECT_TRUE(store.search("dot nuong lam ray", std::nullopt, 0).empty());
+    EXPECT_EQ(canonical_urls(store.search("hang nghin cay dinh lap", std::nullopt, 0)),
+              std::vector<std::string>{fire.canonical_url});
+    EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
+
+    expect_consistent(path);
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 3);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
+#include "storage/fts_tokenizer.h"
 #include "storage/temp_dir.h"
 
 namespace baofeed::storage {
@@ -44,6 +45,7 @@ TEST(SchemaMigration, EmptyFileMigratesFromVersionZeroToLatest) {
     TempDir dir;
     Database db(dir.file("a.db"));
     configure_connection(db);
+    register_fts_tokenizer(db);
     ASSERT_EQ(user_version(db), 0);
     EXPECT_EQ(migrate(db), latest_version());
     EXPECT_EQ(user_version(db), latest_version());
@@ -53,6 +55,25 @@ TEST(SchemaMigration, EmptyFileMigratesFromVersionZeroToLatest) {
     EXPECT_TRUE(has_table(db, "articles_site_newest"));
     // Running it again is a no-op.
     EXPECT_EQ(migrate(db), latest_version());
+}
+
+TEST(SchemaMigration, VersionEightNeedsTheBaofeedTokenizerAndWithoutItLeavesTheFileAtSeven) {
+    TempDir dir;
+    Database db(dir.file("a.db"));
+    configure_connection(db);
+    try {
+        migrate(db);
+        FAIL() << "no exception";
+    } catch (const StorageError& e) {
+        EXPECT_NE(std::string(e.what()).find("no such tokenizer: baofeed"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(user_version(db), 7);
+    register_fts_tokenizer(db);
+    EXPECT_EQ(migrate(db), 8);
+    EXPECT_NE(db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'articles_fts'")
+                  .find("tokenize = 'baofeed'"),
+              std::string::npos);
 }
 
 TEST(SchemaMigration, RefusesAFileWhoseVersionIsNewerThanTheProgram) {
@@ -157,6 +178,7 @@ class SchemaLatest : public ::testing::Test {
   protected:
     void SetUp() override {
         configure_connection(db_);
+        register_fts_tokenizer(db_);
         migrate(db_);
     }
     void insert_article(const std::string& url) {

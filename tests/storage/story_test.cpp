@@ -7,6 +7,7 @@
 
 #include "core/textkey.h"
 #include "storage/article_store.h"
+#include "storage/fts_tokenizer.h"
 #include "storage/sample_articles.h"
 #include "storage/sqlite.h"
 #include "storage/temp_dir.h"
@@ -356,6 +357,7 @@ TEST(Search, APrunedArticleLeavesTheIndexAndANewOneGivenItsIdIsFound) {
     store.save({make_article("https://baodanang.vn/moi.html")}, at(20));
     EXPECT_EQ(store.search("khanh thanh", std::nullopt, 0).size(), 1U);
     Database check(path);
+    register_fts_tokenizer(check);
     check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
     EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 1);
 }
@@ -395,6 +397,7 @@ TEST(Search, AnArticleUpdatedTwiceAfterIndexingIsFoundByItsLatestTextOnly) {
     EXPECT_EQ(store.search("rung go lon", std::nullopt, 0).size(), 1U);
     EXPECT_EQ(store.revisions(article.canonical_url).size(), 2U);
     Database check(path);
+    register_fts_tokenizer(check);
     check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
     EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 2);
 }
@@ -415,6 +418,7 @@ TEST(Search, PrunedPackedArticlesLeaveTheIndexAndASoundFile) {
               std::vector<std::string>{wire_copy(2).canonical_url});
     Database check(path);
     EXPECT_EQ(check.query_text("PRAGMA integrity_check"), "ok");
+    register_fts_tokenizer(check);
     check.exec("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)");
     EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 1);
     EXPECT_EQ(check.query_int("SELECT count(*) FROM article_revisions"), 0);

@@ -20,6 +20,7 @@
 #include "core/errors.h"
 #include "core/text.h"
 #include "core/textkey.h"
+#include "storage/content_hash.h"
 #include "storage/fts_tokenizer.h"
 #include "storage/packed_content.h"
 #include "storage/raw_page_compressor.h"
@@ -79,7 +80,11 @@ void append_json_string(std::string& out, std::string_view text) {
     const std::size_t start = out.size();
     out.push_back('"');
     std::size_t run = 0;  // start of the pending run of bytes that need no escape
-    for (std::size_t i = 0; i < text.size(); ++i) {
+    // Valid text (all text the parsers make) only needs a look at '"', '\\' and control
+    // characters: found sixteen bytes at a time, no per-character validation.
+    const bool valid = text.size() >= 32 && text::is_valid_utf8(text);
+    for (std::size_t i = valid ? text::find_byte(text, 0, 0x20, "\"\\") : 0; i < text.size();
+         i = valid ? text::find_byte(text, i + 1, 0x20, "\"\\") : i + 1) {
         const auto byte = static_cast<unsigned char>(text[i]);
         if (byte >= 0x80) {  // validated while copying: invalid UTF-8 goes through nlohmann
             const std::size_t len = text::valid_sequence_length(text, i);
@@ -175,10 +180,6 @@ std::string videos_json(const std::vector<Video>& videos) {
     return out;
 }
 
-void append_json_time(std::string& out, const std::optional<Timestamp>& t) {
-    out += t.has_value() ? std::to_string(to_unix(*t)) : std::string("null");
-}
-
 // The serialized content columns of one article, plus the hash that decides "changed?".
 struct Content {
     std::string body;
@@ -189,55 +190,29 @@ struct Content {
     std::int64_t core_hash = 0;
 };
 
-std::int64_t hash_text(std::string_view text) {
-    return std::bit_cast<std::int64_t>(XXH3_64bits(text.data(), text.size()));
+std::optional<std::int64_t> unix_or_null(const std::optional<Timestamp>& t) {
+    return t.has_value() ? std::optional<std::int64_t>(to_unix(*t)) : std::nullopt;
 }
 
-// The hash is XXH3 of the JSON array [title, author, published, modified, lead, body, images,
-// videos] (+ [lead_prefix, section, html] when any is set), as nlohmann's dump() writes it: a
-// JSON array keeps field boundaries unambiguous ("ab"+"c" differs from "a"+"bc"). Built from
-// the already serialized columns.
 Content serialize(const Article& article) {
     Content content;
     content.body = json_strings(article.body);
     content.images = images_json(article.images);
     content.videos = videos_json(article.videos);
-    std::string fields;
-    fields.reserve(content.body.size() + content.images.size() + content.videos.size() +
-                   article.title.size() + article.lead.size() + article.html.size() +
-                   article.html.size() / 8 + 256);
-    fields.push_back('[');
-    append_json_string(fields, article.title);
-    fields.push_back(',');
-    append_json_string(fields, article.author);
-    fields.push_back(',');
-    append_json_time(fields, article.published);
-    fields.push_back(',');
-    append_json_time(fields, article.modified);
-    fields.push_back(',');
-    append_json_string(fields, article.lead);
-    fields.push_back(',');
-    fields += content.body;
-    fields.push_back(',');
-    fields += content.images;
-    fields.push_back(',');
-    fields += content.videos;
-    fields.push_back(']');
-    content.core_hash = hash_text(fields);
-    fields.pop_back();
-    content.hash = content.core_hash;
-    // Fields added in schema version 2 join the hash only when set, so an article saved by
-    // version 1 keeps its hash after the migration.
-    if (!article.lead_prefix.empty() || !article.section.empty() || !article.html.empty()) {
-        fields.push_back(',');
-        append_json_string(fields, article.lead_prefix);
-        fields.push_back(',');
-        append_json_string(fields, article.section);
-        fields.push_back(',');
-        append_json_string(fields, article.html);
-        fields.push_back(']');
-        content.hash = hash_text(fields);
-    }
+    const ContentHashes hashes =
+        content_hashes(HashedFields{.title = article.title,
+                                    .author = article.author,
+                                    .published = unix_or_null(article.published),
+                                    .modified = unix_or_null(article.modified),
+                                    .lead = article.lead,
+                                    .body_json = content.body,
+                                    .images_json = content.images,
+                                    .videos_json = content.videos,
+                                    .lead_prefix = article.lead_prefix,
+                                    .section = article.section,
+                                    .html = article.html});
+    content.hash = hashes.hash;
+    content.core_hash = hashes.core_hash;
     return content;
 }
 

@@ -6,6 +6,7 @@
 #include <zstd.h>
 
 #include "core/errors.h"
+#include "storage/content_hash.h"
 
 namespace baofeed::storage {
 
@@ -127,6 +128,58 @@ void body_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                           SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+std::string_view text_of(sqlite3_value* value) {
+    const unsigned char* text = sqlite3_value_text(value);  // "" for NULL
+    const int size = sqlite3_value_bytes(value);
+    return text == nullptr ? std::string_view()
+                           : std::string_view(reinterpret_cast<const char*>(text),
+                                              static_cast<std::size_t>(size));
+}
+
+std::optional<std::int64_t> time_of(sqlite3_value* value) {
+    return sqlite3_value_type(value) == SQLITE_NULL
+               ? std::nullopt
+               : std::optional<std::int64_t>(sqlite3_value_int64(value));
+}
+
+// baofeed_content_hash(title, author, published, modified, lead, lead_prefix, section, images,
+// videos, packed, body, html): content_hashes() of a stored row; body and html from `packed`
+// unless it is NULL (rows written before version 6).
+void content_hash_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    if (argc != 12) {
+        sqlite3_result_error(ctx, "baofeed_content_hash: takes 12 arguments", -1);
+        return;
+    }
+    std::optional<UnpackedContent> unpacked;
+    if (sqlite3_value_type(argv[9]) != SQLITE_NULL) {
+        const void* data = sqlite3_value_blob(argv[9]);
+        const int size = sqlite3_value_bytes(argv[9]);
+        if (sqlite3_value_type(argv[9]) == SQLITE_BLOB && data != nullptr) {
+            unpacked = unpack_content(
+                std::string_view(static_cast<const char*>(data), static_cast<std::size_t>(size)));
+        }
+        if (!unpacked.has_value()) {
+            sqlite3_result_error(ctx, "baofeed_content_hash: corrupt packed body/html", -1);
+            return;
+        }
+    }
+    const ContentHashes hashes = content_hashes(HashedFields{
+        .title = text_of(argv[0]),
+        .author = text_of(argv[1]),
+        .published = time_of(argv[2]),
+        .modified = time_of(argv[3]),
+        .lead = text_of(argv[4]),
+        .body_json =
+            unpacked.has_value() ? std::string_view(unpacked->body_json) : text_of(argv[10]),
+        .images_json = text_of(argv[7]),
+        .videos_json = text_of(argv[8]),
+        .lead_prefix = text_of(argv[5]),
+        .section = text_of(argv[6]),
+        .html = unpacked.has_value() ? std::string_view(unpacked->html) : text_of(argv[11]),
+    });
+    sqlite3_result_int64(ctx, hashes.hash);
+}
+
 }  // namespace
 
 std::string pack_content(std::string_view body_json, std::string_view html) {
@@ -189,6 +242,11 @@ void register_content_functions(Database& db) {
                                               &body_function, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) {
         db.fail("register baofeed_body");
+    }
+    if (sqlite3_create_function_v2(
+            db.handle(), "baofeed_content_hash", 12, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+            &content_hash_function, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        db.fail("register baofeed_content_hash");
     }
 }
 

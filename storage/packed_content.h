@@ -47,12 +47,16 @@ std::optional<std::string> decompress_frame(std::string_view frame);
 // the end, a content size over 1 GiB). Pure and thread-safe.
 std::optional<UnpackedContent> unpack_content(std::string_view packed);
 
-// Registers the SQL function baofeed_body(packed, body) on `db` (SQLITE_UTF8 |
-// SQLITE_DETERMINISTIC): the body JSON text of a row, from `packed` when it is not NULL, else
-// `body` itself (rows written before version 6). A `packed` value that unpack_content() rejects
-// (or that is not a BLOB) is an SQL error "baofeed_body: corrupt packed body/html", which fails
-// the statement (StorageError). The full-text index statements use it, so every connection that
-// runs them needs it: ArticleStore registers it on its connection when it opens the file.
+// Registers two SQL functions on `db` (SQLITE_UTF8 | SQLITE_DETERMINISTIC):
+// - baofeed_body(packed, body): the body JSON text of a row, from `packed` when it is not NULL,
+//   else `body` itself (rows written before version 6). The full-text index statements use it.
+// - baofeed_content_hash(title, author, published, modified, lead, lead_prefix, section, images,
+//   videos, packed, body, html): content_hashes(...).hash of a stored row (storage/content_hash.h),
+//   body and html from `packed` unless it is NULL. Schema version 8 rehashes every row with it.
+// A `packed` value that unpack_content() rejects (or that is not a BLOB) is an SQL error
+// "...: corrupt packed body/html", which fails the statement (StorageError). Every connection
+// that runs such statements needs them: ArticleStore registers them on its connection when it
+// opens the file, and migrate() does.
 void register_content_functions(Database& db);
 
 }  // namespace baofeed::storage

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "core/errors.h"
+#include "storage/fts_tokenizer.h"
+#include "storage/packed_content.h"
 
 namespace baofeed::storage {
 
@@ -411,8 +413,8 @@ CREATE INDEX raw_pages_by_dictionary ON raw_pages (dictionary);
 //   forgets an entry only when given exactly the tokens it was indexed with, and the two
 //   tokenizers differ on rare input (bytes that are not UTF-8, characters unassigned in Unicode
 //   6.1, Ǡ ǡ).
-// - The program registers the tokenizer on its connection before it migrates (the CREATE needs
-//   it). A connection without it (the sqlite3 shell) cannot use articles_fts; every other table
+// - migrate() registers the tokenizer on its connection first (the CREATE needs it). A connection
+// without it (the sqlite3 shell) cannot use articles_fts; every other table
 //   stays readable.
 constexpr std::string_view kSchemaV8 = R"sql(
 DROP TABLE articles_fts;
@@ -422,9 +424,21 @@ UPDATE search_state SET indexed_upto = 0;
 DELETE FROM search_pending;
 )sql";
 
+// Version 9: the content hash (storage/content_hash.h) hashes the fields with length prefixes
+// instead of as a JSON array, which escaped and validated every byte of the html on the parse
+// threads (~3% of a crawl's CPU). Every stored article is rehashed from its row by the SQL
+// function baofeed_content_hash() (storage/packed_content.h), which reads the columns exactly
+// as save() wrote them, so an unchanged article fetched again is still unchanged; rows saved
+// without lead_prefix, section and html keep a core hash, as before. Revisions hold no hash.
+constexpr std::string_view kSchemaV9 = R"sql(
+UPDATE articles SET content_hash = baofeed_content_hash(
+    title, author, published, modified, lead, lead_prefix, section, images, videos,
+    packed, body, html);
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},       {2, kSchemaV2},       {3, kSchemaV3}, {4, kSchemaV4},
-    {5, kSchemaV5, true}, {6, kSchemaV6, true}, {7, kSchemaV7}, {8, kSchemaV8},
+    {1, kSchemaV1},       {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5, true},
+    {6, kSchemaV6, true}, {7, kSchemaV7}, {8, kSchemaV8}, {9, kSchemaV9},
 };
 
 void check_sequence(std::span<const Migration> steps) {
@@ -544,6 +558,8 @@ int apply_migrations(Database& db, std::span<const Migration> steps) {
 }
 
 int migrate(Database& db) {
+    register_content_functions(db);  // version 9 calls baofeed_content_hash()
+    register_fts_tokenizer(db);      // version 8 creates articles_fts with it
     return apply_migrations(db, migrations());
 }
 

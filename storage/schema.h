@@ -43,9 +43,12 @@ int user_version(Database& db);
 // REQUIRES: `steps` sorted by version, starting at 1, without gaps. Returns the final version.
 int apply_migrations(Database& db, std::span<const Migration> steps);
 
-// apply_migrations(db, migrations()). REQUIRES: the FTS5 tokenizer "baofeed" is registered on
-// `db` (register_fts_tokenizer, storage/fts_tokenizer.h): version 8 creates articles_fts with it
-// (without it, that step fails with "no such tokenizer: baofeed" and the file stays at 7).
+// apply_migrations(db, migrations()), after registering on `db` what the migrations use: the SQL
+// functions of register_content_functions (storage/packed_content.h; version 9 calls
+// baofeed_content_hash) and the FTS5 tokenizer "baofeed" (register_fts_tokenizer,
+// storage/fts_tokenizer.h; version 8 creates articles_fts with it). A caller of
+// apply_migrations() with steps past version 7 registers them itself (without the tokenizer,
+// step 8 fails with "no such tokenizer: baofeed" and the file stays at 7).
 int migrate(Database& db);
 
 }  // namespace baofeed::storage

@@ -181,9 +181,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsEight) {
-    ASSERT_EQ(latest_version(), 8);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 8);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsNine) {
+    ASSERT_EQ(latest_version(), 9);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 9);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -200,7 +200,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -277,7 +277,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -320,6 +320,16 @@ TEST(Migrations, ContentHashesOfVersion1AreReproducedForEveryKindOfCharacter) {
     Article tricky = testing::make_article("https://x.vn/tricky");
     tricky.title = "Ngoặc \"kép\", gạch \\ chéo, tab\tvà\x01điều khiển\x1f, /, \x7f, 😀";
     tricky.body = {"", "a\"b", "\\", "Dòng\nmới\r\b\f", "Đà Nẵng"};
+    // Long paragraphs too (32 bytes and more are escaped by scanning for what needs it).
+    for (const std::string& piece :
+         {std::string("Ngoặc \"kép\" và gạch \\ chéo"), std::string("\x01\x1f\t\n"),
+          std::string("Đà Nẵng 😀 "), std::string(1, '\0'), std::string("\x7f/</script>")}) {
+        std::string paragraph;
+        while (paragraph.size() < 200) {
+            paragraph += piece + "Bắc Kạn";
+        }
+        tricky.body.push_back(paragraph);
+    }
     tricky.images = {{"https://x.vn/1.jpg", "Ảnh \"1\""}, {"https://x.vn/2.jpg", ""}};
     tricky.videos = {{"https://x.vn/v", "", "Clip\t1"}};
     articles.push_back(tricky);
@@ -423,7 +433,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -593,7 +603,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -678,7 +688,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -758,7 +768,7 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
         ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 8);
+    EXPECT_EQ(store.schema_version(), 9);
     {
         // The index is empty and every article waits for index_pending().
         Database check(path);
@@ -811,6 +821,124 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
     expect_consistent(path);
     Database check(path);
     EXPECT_EQ(check.query_int("SELECT count(*) FROM articles_fts_docsize"), 3);
+}
+
+TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayUnchanged) {
+    TempDir dir;
+    const std::string path = dir.file("v8.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.section = "Môi trường";
+    keyed.html = "<p>Toàn tỉnh hiện có hơn 370 nghìn ha rừng.</p>";
+    keyed.images = {{"https://baobackan.vn/anh/rung.jpg", "Ảnh \"rừng\"\tthông"}};
+    keyed.title = "Ngoặc \"kép\", gạch \\ chéo, tab\tvà\x01điều khiển";
+    Article plain_wire = wire_copy(0);  // saved by a parser that gave no lead prefix
+    plain_wire.lead_prefix.clear();
+    Article unpacked = wire_copy(1);  // a version 5 row, never rewritten since
+    {
+        Database db(path);
+        configure_connection(db);
+        register_fts_tokenizer(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(8)), 8);
+        // Rows as versions 6 to 8 wrote them (the JSON-array content hash); their index entries
+        // (made of đ-replaced text) are what the version 8 tokenizer makes of the plain text.
+        insert_v7(db, keyed, 100);
+        insert_v7(db, plain_wire, 100);
+        insert_v5(db, unpacked, 100);
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 9);
+    {
+        Database check(path);  // every row has a new hash
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE content_hash IN (" +
+                                  std::to_string(v2_hash(keyed)) + ", " +
+                                  std::to_string(v2_hash(plain_wire)) + ", " +
+                                  std::to_string(v2_hash(unpacked)) + ")"),
+                  0);
+    }
+    EXPECT_EQ(store.save({keyed, unpacked}, at(300)),
+              (std::vector<SaveResult>{SaveResult::unchanged, SaveResult::unchanged}));
+    // Only the fields the row was saved without are new: filled in, no revision.
+    EXPECT_EQ(store.save({wire_copy(0)}, at(300))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.find(plain_wire.canonical_url)->article, wire_copy(0));
+    EXPECT_EQ(store.find(plain_wire.canonical_url)->revisions, 0);
+    Article corrected = keyed;
+    corrected.html = "<p>Toàn tỉnh hiện có hơn 371 nghìn ha rừng.</p>";
+    EXPECT_EQ(store.save({corrected}, at(400))[0], SaveResult::updated);
+    EXPECT_EQ(store.find(keyed.canonical_url)->revisions, 1);
+    expect_consistent(path);
+}
+
+// The content hash is persisted: pinned here as storage/content_hash.h defines it (length-
+// prefixed fields, XXH3-64 seed 0), for an article with and without the version 2 fields.
+TEST(ContentHash, IsTheDocumentedHashOfTheLengthPrefixedFields) {
+    struct Hasher {
+        XXH3_state_t* state = XXH3_createState();
+        Hasher() { XXH3_64bits_reset(state); }
+        ~Hasher() { XXH3_freeState(state); }
+        Hasher(const Hasher&) = delete;
+        Hasher& operator=(const Hasher&) = delete;
+        void number(std::uint64_t v) {
+            std::array<unsigned char, 8> le{};
+            for (std::size_t i = 0; i < le.size(); ++i) {
+                le[i] = static_cast<unsigned char>(v >> (8 * i));
+            }
+            XXH3_64bits_update(state, le.data(), le.size());
+        }
+        void text(const std::string& t) {
+            number(t.size());
+            XXH3_64bits_update(state, t.data(), t.size());
+        }
+        void time(const std::optional<Timestamp>& t) {
+            const unsigned char present = t.has_value() ? 1 : 0;
+            XXH3_64bits_update(state, &present, 1);
+            if (t.has_value()) {
+                number(static_cast<std::uint64_t>(unix_or_null(t)));
+            }
+        }
+        std::int64_t digest() const {
+            return std::bit_cast<std::int64_t>(XXH3_64bits_digest(state));
+        }
+    };
+    const auto expected = [](const Article& a) {
+        const V1Content c = v1_content(a);
+        Hasher h;
+        h.text(a.title);
+        h.text(a.author);
+        h.time(a.published);
+        h.time(a.modified);
+        h.text(a.lead);
+        h.text(c.body);
+        h.text(c.images);
+        h.text(c.videos);
+        if (!a.lead_prefix.empty() || !a.section.empty() || !a.html.empty()) {
+            h.text(a.lead_prefix);
+            h.text(a.section);
+            h.text(a.html);
+        }
+        return h.digest();
+    };
+    TempDir dir;
+    const std::string path = dir.file("hash.db");
+    Article full = forest_fire_story();
+    full.section = "Môi trường";
+    full.html = "<p>Rừng \"thông\"</p>";
+    Article undated = wire_copy(2);
+    undated.lead_prefix.clear();
+    undated.published.reset();
+    undated.modified.reset();
+    {
+        ArticleStore store(path);
+        store.save({full, undated}, at(100));
+    }
+    Database check(path);
+    Statement hash = check.prepare("SELECT content_hash FROM articles WHERE canonical_url = ?1");
+    for (const Article* a : {&full, &undated}) {
+        ScopedReset guard(hash);
+        hash.bind(1, a->canonical_url);
+        ASSERT_TRUE(hash.step());
+        EXPECT_EQ(hash.column_int64(0), expected(*a)) << a->canonical_url;
+    }
 }
 
 }  // namespace

@@ -57,20 +57,19 @@ TEST(SchemaMigration, EmptyFileMigratesFromVersionZeroToLatest) {
     EXPECT_EQ(migrate(db), latest_version());
 }
 
-TEST(SchemaMigration, VersionEightNeedsTheBaofeedTokenizerAndWithoutItLeavesTheFileAtSeven) {
+TEST(SchemaMigration, VersionEightNeedsTheBaofeedTokenizerWhichMigrateRegisters) {
     TempDir dir;
     Database db(dir.file("a.db"));
     configure_connection(db);
     try {
-        migrate(db);
+        apply_migrations(db, migrations());  // what migrate() does, without registering first
         FAIL() << "no exception";
     } catch (const StorageError& e) {
         EXPECT_NE(std::string(e.what()).find("no such tokenizer: baofeed"), std::string::npos)
             << e.what();
     }
     EXPECT_EQ(user_version(db), 7);
-    register_fts_tokenizer(db);
-    EXPECT_EQ(migrate(db), 8);
+    EXPECT_EQ(migrate(db), latest_version());
     EXPECT_NE(db.query_text("SELECT sql FROM sqlite_schema WHERE name = 'articles_fts'")
                   .find("tokenize = 'baofeed'"),
               std::string::npos);

@@ -310,10 +310,6 @@ bool quick_nfc_scalar(std::string_view s) {
     return true;
 }
 
-}  // namespace
-
-namespace {
-
 bool is_valid_utf8_scalar(std::string_view s) {
     std::size_t i = skip_ascii(s, 0);
     while (i < s.size()) {

@@ -19,6 +19,30 @@ bool is_forbidden_noncharacter(std::string_view seq) {
            (seq[2] == '\xBE' || seq[2] == '\xBF');
 }
 
+// What append_clean writes for an ASCII byte it does not copy: the entity of an XML special,
+// nothing for a forbidden control character.
+void append_replacement(std::string& out, unsigned char byte) {
+    switch (byte) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&#39;";
+            break;
+        default:  // a forbidden control character: dropped
+            break;
+    }
+}
+
 // append_clean for text that is valid UTF-8: only control characters, the XML specials (when
 // `escape`) and EF (the lead byte of U+FFFE and U+FFFF) need a look; the runs between them,
 // found sixteen bytes at a time, are copied as they are.
@@ -47,25 +71,7 @@ void append_clean_valid(std::string& out, std::string_view text, bool escape) {
             continue;
         }
         out.append(text.substr(run, pos - run));
-        switch (byte) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:  // a forbidden control character: dropped
-                break;
-        }
+        append_replacement(out, byte);
         ++pos;
         run = pos;
     }
@@ -109,25 +115,7 @@ void append_clean(std::string& out, std::string_view text, bool escape) {
             continue;
         }
         out.append(text.substr(run, pos - run));
-        switch (byte) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:  // a forbidden control character: dropped
-                break;
-        }
+        append_replacement(out, byte);
         ++pos;
         run = pos;
     }

@@ -65,24 +65,36 @@ inline std::size_t valid_sequence_length(std::string_view s, std::size_t pos) {
     return len;
 }
 
+// Writes the UTF-8 encoding of `cp` at `out` (room for 4 bytes) and returns its length.
+// REQUIRES: a valid code point (not a surrogate, at most U+10FFFF).
+inline std::size_t encode_utf8(char32_t cp, char* out) {
+    if (cp < 0x80) {
+        out[0] = static_cast<char>(cp);
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = static_cast<char>(0xC0U | (cp >> 6U));
+        out[1] = static_cast<char>(0x80U | (cp & 0x3FU));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = static_cast<char>(0xE0U | (cp >> 12U));
+        out[1] = static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
+        out[2] = static_cast<char>(0x80U | (cp & 0x3FU));
+        return 3;
+    }
+    out[0] = static_cast<char>(0xF0U | (cp >> 18U));
+    out[1] = static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU));
+    out[2] = static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU));
+    out[3] = static_cast<char>(0x80U | (cp & 0x3FU));
+    return 4;
+}
+
 // Appends the UTF-8 encoding of `cp`. REQUIRES: a valid code point (not a surrogate, at most
 // U+10FFFF). Inline: decoders' hot loops call it per code point.
 inline void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0U | (cp >> 6U)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0U | (cp >> 12U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    } else {
-        out.push_back(static_cast<char>(0xF0U | (cp >> 18U)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 12U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | ((cp >> 6U) & 0x3FU)));
-        out.push_back(static_cast<char>(0x80U | (cp & 0x3FU)));
-    }
+    char bytes[4];  // NOLINT(*-avoid-c-arrays)
+    out.append(bytes, encode_utf8(cp, bytes));
 }
 
 // True when `s` is valid UTF-8 made only of code points that cannot change under NFC, in any

@@ -6,11 +6,13 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string_view>
 
 #include <sqlite3.h>
 #include <utf8proc.h>
 
 #include "core/errors.h"
+#include "core/text.h"
 
 namespace baofeed::storage {
 
@@ -91,30 +93,6 @@ Kind kind_of(char32_t c) {
     return is_diacritic(c) ? Kind::diacritic : Kind::separator;
 }
 
-// Writes the UTF-8 encoding of `c` (a valid code point) at `out`; returns its length.
-std::size_t encode(char32_t c, char* out) {
-    if (c < 0x80) {
-        out[0] = static_cast<char>(c);
-        return 1;
-    }
-    if (c < 0x800) {
-        out[0] = static_cast<char>(0xC0U | (c >> 6U));
-        out[1] = static_cast<char>(0x80U | (c & 0x3FU));
-        return 2;
-    }
-    if (c < 0x10000) {
-        out[0] = static_cast<char>(0xE0U | (c >> 12U));
-        out[1] = static_cast<char>(0x80U | ((c >> 6U) & 0x3FU));
-        out[2] = static_cast<char>(0x80U | (c & 0x3FU));
-        return 3;
-    }
-    out[0] = static_cast<char>(0xF0U | (c >> 18U));
-    out[1] = static_cast<char>(0x80U | ((c >> 12U) & 0x3FU));
-    out[2] = static_cast<char>(0x80U | ((c >> 6U) & 0x3FU));
-    out[3] = static_cast<char>(0x80U | (c & 0x3FU));
-    return 4;
-}
-
 constexpr std::size_t kMaxFoldedBytes = 4;  // one code point
 
 // What each code point below kTableEnd contributes to a token, precomputed.
@@ -131,9 +109,9 @@ struct Tables {
             entry.kind = kind_of(c);
             if (entry.kind == Kind::token) {
                 std::array<char, kMaxFoldedBytes> bytes{};
-                std::size_t size = encode(fold(c), bytes.data());
+                std::size_t size = text::encode_utf8(fold(c), bytes.data());
                 if (size > entry.utf8.size()) {  // no folding leaves the BMP; should one, c
-                    size = encode(c, bytes.data());
+                    size = text::encode_utf8(c, bytes.data());
                 }
                 std::memcpy(entry.utf8.data(), bytes.data(), size);
                 entry.size = static_cast<std::uint8_t>(size);
@@ -161,36 +139,19 @@ struct Decoded {
     std::size_t size = 0;
 };
 
-bool continuation(unsigned char byte) {
-    return (byte & 0xC0U) == 0x80U;
-}
-
-// Decodes the non-ASCII sequence at p[i] (REQUIRES i < n, p[i] >= 0x80), RFC 3629 strictly.
+// Decodes the non-ASCII sequence at p[i] (REQUIRES i < n, p[i] >= 0x80), RFC 3629 strictly
+// (text::valid_sequence_length).
 Decoded decode(const unsigned char* p, std::size_t n, std::size_t i) {
-    const unsigned b0 = p[i];
-    if (b0 >= 0xC2U && b0 <= 0xDFU) {
-        if (n - i >= 2 && continuation(p[i + 1])) {
-            return {((b0 & 0x1FU) << 6U) | (p[i + 1] & 0x3FU), 2};
-        }
-    } else if (b0 >= 0xE0U && b0 <= 0xEFU) {
-        if (n - i >= 3 && continuation(p[i + 1]) && continuation(p[i + 2])) {
-            const char32_t c =
-                ((b0 & 0x0FU) << 12U) | ((p[i + 1] & 0x3FU) << 6U) | (p[i + 2] & 0x3FU);
-            if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
-                return {c, 3};
-            }
-        }
-    } else if (b0 >= 0xF0U && b0 <= 0xF4U) {
-        if (n - i >= 4 && continuation(p[i + 1]) && continuation(p[i + 2]) &&
-            continuation(p[i + 3])) {
-            const char32_t c = ((b0 & 0x07U) << 18U) | ((p[i + 1] & 0x3FU) << 12U) |
-                               ((p[i + 2] & 0x3FU) << 6U) | (p[i + 3] & 0x3FU);
-            if (c >= 0x10000 && c <= 0x10FFFF) {
-                return {c, 4};
-            }
-        }
+    const std::size_t size =
+        text::valid_sequence_length(std::string_view(reinterpret_cast<const char*>(p), n), i);
+    if (size == 0) {
+        return {};
     }
-    return {};
+    char32_t c = p[i] & (0x7FU >> size);  // the lead byte's payload bits
+    for (std::size_t k = 1; k < size; ++k) {
+        c = (c << 6U) | (p[i + k] & 0x3FU);
+    }
+    return {c, size};
 }
 
 // Room for the folded text of a token: on the stack, on the heap once a token is longer; shared
@@ -306,7 +267,7 @@ int tokenize(Fts5Tokenizer* tokenizer, void* context, int /*flags*/, const char*
                     break;
                 }
                 if (kind == Kind::token) {
-                    out += encode(fold(d.c), out);
+                    out += text::encode_utf8(fold(d.c), out);
                 }
             }
             i += d.size;

@@ -1,6 +1,7 @@
 // bench_store: the storage benchmark of issue 5 on a synthetic corpus of Vietnamese articles.
 //
 //   bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P]
+//               [--no-search-index]
 //
 // Generates N articles deterministically (20 sites; titles, leads and 5-20 paragraphs drawn from
 // a Zipf-weighted syllable vocabulary of news Vietnamese; dates over two years; sanitized HTML,
@@ -16,6 +17,7 @@
 //     adds ~80 MB to peak memory);
 //   - the search index: index_pending() once after the insert phase (the crawler calls it at
 //     the end of a run), reported on the line "search index: N articles in S s, X articles/s";
+//     --no-search-index skips it (quick runs of the other figures: the file is then smaller);
 //   - near-duplicate lookup: near_duplicates() for 1,000 sampled articles (half syndicated),
 //     signature computation included (also reported alone);
 //   - latest 50 items of one site (list) and of one story cluster (cluster), 200 of each;
@@ -316,6 +318,7 @@ struct Options {
     std::uint64_t seed = 20241222;
     std::int64_t batch = 1000;
     unsigned producers = std::max(1U, std::thread::hardware_concurrency());
+    bool search_index = true;
 };
 
 Options parse(int argc, char** argv) {
@@ -324,6 +327,8 @@ Options parse(int argc, char** argv) {
         const std::string arg = argv[i];
         if (arg == "--db" && i + 1 < argc) {
             options.db = argv[++i];
+        } else if (arg == "--no-search-index") {
+            options.search_index = false;
         } else if (arg == "--keep") {
             options.keep = true;
         } else if (arg == "--batch" && i + 1 < argc) {
@@ -340,7 +345,8 @@ Options parse(int argc, char** argv) {
     }
     if (options.n <= 0 || options.batch <= 0 || options.producers == 0) {
         throw std::invalid_argument(
-            "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P]");
+            "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P] "
+            "[--no-search-index]");
     }
     if (options.db.empty()) {
         const char* tmp = std::getenv("TMPDIR");
@@ -590,9 +596,11 @@ int run(const Options& options) {
 
         // The search index, filled after the insert phase as the crawler does at the end of a
         // run.
-        const auto index_start = Clock::now();
-        indexed = store.index_pending();
-        index_ms = ms_since(index_start);
+        if (options.search_index) {
+            const auto index_start = Clock::now();
+            indexed = store.index_pending();
+            index_ms = ms_since(index_start);
+        }
     }
     const double insert_per_s = static_cast<double>(n) / (insert_ms / 1000.0);
     const double last_tenth_per_s =
@@ -631,8 +639,12 @@ int run(const Options& options) {
         "%.0f us generating (not timed, in chunks of %lld)\n",
         1000.0 * prepare_cpu_ms / static_cast<double>(n),
         1000.0 * generate_cpu_ms / static_cast<double>(n), static_cast<long long>(chunk));
-    std::printf("search index: %zu articles in %.1f s, %.0f articles/s\n", indexed,
-                index_ms / 1000.0, static_cast<double>(indexed) / (index_ms / 1000.0));
+    if (options.search_index) {
+        std::printf("search index: %zu articles in %.1f s, %.0f articles/s\n", indexed,
+                    index_ms / 1000.0, static_cast<double>(indexed) / (index_ms / 1000.0));
+    } else {
+        std::printf("search index: skipped (--no-search-index)\n");
+    }
     std::printf(
         "lookup: %.3f ms per article over %zu (CPU %.3f ms, of which %.3f ms computing the "
         "signature); copies finding their source %zu/%zu; originals with any near-duplicate "

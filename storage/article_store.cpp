@@ -275,12 +275,12 @@ std::vector<Video> parse_videos(const std::string& text) {
 }
 
 // LSH keys (schema version 5). A band's hash mixes the band number into textkey's key
-// (splitmix64 finaliser), so equal keys of different bands never meet, and keeps its top 20
-// bits. A story_lsh row is (time bucket << 52) | (band hash << 32) | article id; the time
-// bucket is the story date (published, else first_seen) in weeks since 2000-01-01, clamped to
-// 0 .. 4095. Stories are compared with those of their own week and the two neighbouring ones.
-// Persisted: changing the mix, the packing or the bucket width needs a migration (the version 5
-// migration in schema.cpp does the same arithmetic in SQL).
+// (splitmix64 finaliser), so equal keys of different bands never meet; the writer's memory keeps
+// its top 32 bits, story_lsh the top 20 of those. A story_lsh row is (time bucket << 52) | (band
+// hash << 32) | article id; the time bucket is the story date (published, else first_seen) in weeks
+// since 2000-01-01, clamped to 0 .. 4095. Stories are compared with those of their own week and the
+// two neighbouring ones. Persisted: changing the mix, the packing or the bucket width needs a
+// migration (the version 5 migration in schema.cpp does the same arithmetic in SQL).
 constexpr std::uint64_t kIdBits = 0xFFFF'FFFFULL;   // the article id part of a story_lsh key
 constexpr std::int64_t kBucketEpoch = 946'684'800;  // 2000-01-01T00:00:00Z
 constexpr std::int64_t kBucketSeconds = 7 * 86'400;
@@ -300,14 +300,20 @@ std::int64_t mix_band(std::size_t band, std::int64_t key) {
 
 using BandHashes = std::array<std::uint32_t, textkey::kBands>;
 
+// The top 32 bits of each band's mixed key.
 BandHashes band_hashes_of(const textkey::Signature& signature) {
     BandHashes out{};
     const std::vector<std::int64_t> keys = textkey::band_keys(signature);
     for (std::size_t band = 0; band < out.size() && band < keys.size(); ++band) {
         out[band] = static_cast<std::uint32_t>(
-            std::bit_cast<std::uint64_t>(mix_band(band, keys[band])) >> 44U);  // top 20 bits
+            std::bit_cast<std::uint64_t>(mix_band(band, keys[band])) >> 32U);
     }
     return out;
+}
+
+// The part of a band hash story_lsh keeps: its top 20 bits.
+std::uint32_t stored_band(std::uint32_t band_hash) {
+    return band_hash >> 12U;
 }
 
 std::uint32_t time_bucket(std::int64_t story_seconds) {
@@ -323,10 +329,11 @@ std::array<std::uint32_t, kWindow> window_of(std::uint32_t bucket) {
     return {bucket == 0 ? 0 : bucket - 1, bucket, bucket == kMaxBucket ? kMaxBucket : bucket + 1};
 }
 
-// The first key of (bucket, band hash): the article ids follow in the low 32 bits.
+// The first story_lsh key of (bucket, band hash): the article ids follow in the low 32 bits.
 std::int64_t lsh_base(std::uint32_t bucket, std::uint32_t band_hash) {
-    return std::bit_cast<std::int64_t>((static_cast<std::uint64_t>(bucket) << kBucketShift) |
-                                       (static_cast<std::uint64_t>(band_hash) << kBandShift));
+    return std::bit_cast<std::int64_t>(
+        (static_cast<std::uint64_t>(bucket) << kBucketShift) |
+        (static_cast<std::uint64_t>(stored_band(band_hash)) << kBandShift));
 }
 
 // Identity keys (schema version 5): XXH3 of the URL with seed 1, of the id_key with seed 2.
@@ -550,7 +557,9 @@ struct Candidate {
 // most kMaxBuckets are kept (the least recently used goes). Each is an open-addressing table of
 // (band hash << 32 | article id) with load factor 1/4 .. 1/2: 16 to 32 bytes per LSH row, so
 // 256 to 512 bytes per article of the loaded weeks (4 weeks of 10,000 articles: <= 20 MB).
-// Exactly the rows of story_lsh for the loaded buckets as long as the store keeps it so: save()
+// Entries hold the full 32-bit band hashes of the articles that story_lsh lists in the bucket
+// (load() reads their signatures): candidates here are those of story_lsh less the ones whose
+// band hashes agree in story_lsh's 20 bits only. Kept so as long as the store keeps it so: save()
 // adds the rows it writes, drops the bucket of an article whose rows it deletes, and everything
 // when a transaction fails or another connection has written (PRAGMA data_version).
 class LshCache {
@@ -666,15 +675,25 @@ class LshCache {
 }  // namespace
 
 struct ArticleStore::Impl {
-    explicit Impl(const std::string& path)
-        : db(path),
-          owner_of_key(
-              open_and_migrate(db).prepare("SELECT article_id FROM identity_keys WHERE key = ?1")),
+    Impl(const std::string& path, StoreOptions tuning)
+        : options(tuning),
+          db(path),
+          owner_of_key(open_and_migrate(db).prepare(
+              "SELECT article_id FROM identity_recent WHERE key = ?1 "
+              "UNION ALL SELECT article_id FROM identity_keys WHERE key = ?1")),
           has_url(db.prepare("SELECT 1 FROM article_urls WHERE article_id = ?1 AND url = ?2")),
           has_id_key(db.prepare("SELECT 1 FROM articles WHERE id = ?1 AND id_key = ?2")),
-          add_key(
-              db.prepare("INSERT OR IGNORE INTO identity_keys (key, article_id) VALUES (?1, ?2)")),
-          delete_key(db.prepare("DELETE FROM identity_keys WHERE key = ?1 AND article_id = ?2")),
+          add_key(db.prepare("INSERT OR IGNORE INTO identity_recent (key, article_id) "
+                             "SELECT ?1, ?2 WHERE NOT EXISTS "
+                             "(SELECT 1 FROM identity_keys WHERE key = ?1)")),
+          delete_recent_key(
+              db.prepare("DELETE FROM identity_recent WHERE key = ?1 AND article_id = ?2")),
+          delete_merged_key(
+              db.prepare("DELETE FROM identity_keys WHERE key = ?1 AND article_id = ?2")),
+          count_recent_keys(db.prepare("SELECT count(*) FROM identity_recent")),
+          merge_recent_keys(db.prepare("INSERT INTO identity_keys (key, article_id) "
+                                       "SELECT key, article_id FROM identity_recent ORDER BY key")),
+          clear_recent_keys(db.prepare("DELETE FROM identity_recent")),
           add_url(db.prepare("INSERT OR IGNORE INTO article_urls (article_id, url, first_seen) "
                              "VALUES (?1, ?2, ?3)")),
           tombstoned(db.prepare("SELECT 1 FROM tombstones WHERE kind = ?1 AND key = ?2")),
@@ -857,6 +876,35 @@ struct ArticleStore::Impl {
     void add_identity(const PreparedArticle& article, std::int64_t id, std::int64_t now);
     bool add_url_key(std::uint64_t key, std::string_view url, std::int64_t id, std::int64_t now);
     void add_id_key(const std::string& id_key, std::int64_t id);
+    bool insert_key(std::uint64_t key, std::int64_t id);
+    void delete_key(std::uint64_t key, std::int64_t id);
+    void merge_identity_keys();
+    void forget_caches();
+
+    // For its lifetime, SQLite writes the transaction's changed pages to the WAL only when they
+    // fill kBatchCacheBytes, not the 4 MiB page cache: a batch of 1,000 new articles changes
+    // more pages than that, and each page written early (a "spill") was written again at the
+    // commit, which then also read the WAL back to checksum it. Other transactions (the search
+    // index, prune) keep spilling at the cache size, so their memory stays bounded by it.
+    class RoomForABatch {
+      public:
+        explicit RoomForABatch(Impl& impl) : db_(impl.db), restore_(impl.default_spill) {
+            db_.exec("PRAGMA cache_spill = " + std::to_string(impl.batch_spill));
+        }
+        ~RoomForABatch() {
+            try {
+                db_.exec("PRAGMA cache_spill = " + std::to_string(restore_));
+            } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+            }
+        }
+        RoomForABatch(const RoomForABatch&) = delete;
+        RoomForABatch& operator=(const RoomForABatch&) = delete;
+
+      private:
+        Database& db_;
+        std::int64_t restore_;
+    };
+    static constexpr std::int64_t kBatchCacheBytes = 16 << 20;
     std::vector<Candidate> similar(const textkey::Signature& signature, const BandHashes& bands,
                                    std::uint32_t bucket, std::int64_t self, bool use_cache);
     std::int64_t choose_cluster(const textkey::Signature& signature, const BandHashes& bands,
@@ -879,13 +927,18 @@ struct ArticleStore::Impl {
     const ZSTD_DDict* raw_dictionary(std::int64_t id, const std::string& url);
     ZSTD_DCtx* raw_decompression_context();
 
+    StoreOptions options;
     // Declared first: destroyed after every statement below.
     Database db;
     Statement owner_of_key;
     Statement has_url;
     Statement has_id_key;
     Statement add_key;
-    Statement delete_key;
+    Statement delete_recent_key;
+    Statement delete_merged_key;
+    Statement count_recent_keys;
+    Statement merge_recent_keys;
+    Statement clear_recent_keys;
     Statement add_url;
     Statement tombstoned;
     Statement next_id;
@@ -965,6 +1018,12 @@ struct ArticleStore::Impl {
     std::int64_t indexed_upto = 0;
     LshCache lsh;
     std::int64_t seen_data_version = -1;
+    // Rows in identity_recent (counted again when another connection has written).
+    std::int64_t recent_keys = 0;
+    // PRAGMA cache_spill as configured, and during a save() batch (in pages).
+    std::int64_t default_spill = db.query_int("PRAGMA cache_spill");
+    std::int64_t batch_spill =
+        kBatchCacheBytes / std::max<std::int64_t>(1, db.query_int("PRAGMA page_size"));
     std::vector<std::int64_t> candidate_ids;  // reused by similar()
     std::vector<std::size_t> claimed_urls;    // reused by save_one()
     // Reading raw pages: the decompression context and the dictionaries read (by id; a
@@ -1015,13 +1074,7 @@ std::optional<std::int64_t> ArticleStore::Impl::resolve(const PreparedArticle& p
     const Article& article = prepared.article;
     claimed.clear();
     claimed_id = false;
-    auto claim = [&](std::uint64_t key) {
-        ScopedReset guard(add_key);
-        add_key.bind(1, std::bit_cast<std::int64_t>(key));
-        add_key.bind(2, new_id);
-        add_key.run();
-        return sqlite3_changes(db.handle()) != 0;
-    };
+    auto claim = [&](std::uint64_t key) { return insert_key(key, new_id); };
     auto owner = [&](std::uint64_t key) {
         ScopedReset guard(owner_of_key);
         owner_of_key.bind(1, std::bit_cast<std::int64_t>(key));
@@ -1061,12 +1114,7 @@ std::optional<std::int64_t> ArticleStore::Impl::resolve(const PreparedArticle& p
 // Deletes the keys resolve() inserted for `new_id`.
 void ArticleStore::Impl::unclaim(const PreparedArticle& prepared, std::int64_t new_id,
                                  std::vector<std::size_t>& claimed, bool& claimed_id) {
-    auto drop = [&](std::uint64_t key) {
-        ScopedReset guard(delete_key);
-        delete_key.bind(1, std::bit_cast<std::int64_t>(key));
-        delete_key.bind(2, new_id);
-        delete_key.run();
-    };
+    auto drop = [&](std::uint64_t key) { delete_key(key, new_id); };
     if (claimed_id) {
         drop(prepared.id_key_hash);
     }
@@ -1113,16 +1161,41 @@ void ArticleStore::Impl::sql_candidates(const BandHashes& bands, std::uint32_t b
     }
 }
 
+// The articles with story_lsh rows in `bucket`, with their full band hashes, recomputed from
+// their stored signatures: 32 bits of each band hash instead of story_lsh's 20, so a band
+// matches by chance one time in 4 billion instead of one in a million (a busy week of 10,000
+// articles gave each new article ~7 such candidates, each a signature read at random).
 LshCache::Table& ArticleStore::Impl::load(std::uint32_t bucket) {
+    std::vector<std::int64_t> ids;
+    {
+        ScopedReset guard(load_bucket);
+        const std::int64_t first = lsh_base(bucket, 0);
+        load_bucket.bind(1, first);
+        load_bucket.bind(2, first | std::int64_t{0xF'FFFF'FFFF'FFFF});
+        while (load_bucket.step()) {
+            ids.push_back(std::bit_cast<std::int64_t>(
+                std::bit_cast<std::uint64_t>(load_bucket.column_int64(0)) & kIdBits));
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     LshCache::Table& table = lsh.create(bucket);
-    ScopedReset guard(load_bucket);
-    const std::int64_t first = lsh_base(bucket, 0);
-    load_bucket.bind(1, first);
-    load_bucket.bind(2, first | std::int64_t{0xF'FFFF'FFFF'FFFF});
-    while (load_bucket.step()) {
-        const auto key = std::bit_cast<std::uint64_t>(load_bucket.column_int64(0));
-        LshCache::add(table, static_cast<std::uint32_t>((key >> kBandShift) & 0xF'FFFFU),
-                      key & kIdBits);
+    ScopedReset guard(signature_of);
+    for (const std::int64_t id : ids) {
+        signature_of.reset();
+        signature_of.bind(1, id);
+        if (!signature_of.step()) {
+            continue;  // story_lsh rows always come with a signature
+        }
+        const std::vector<std::byte> bytes = signature_of.column_blob(0);
+        const textkey::Signature signature = textkey::from_bytes(
+            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        if (signature.empty) {
+            continue;
+        }
+        for (const std::uint32_t band_hash : band_hashes_of(signature)) {
+            LshCache::add(table, band_hash, static_cast<std::uint64_t>(id));
+        }
     }
     return table;
 }
@@ -1224,7 +1297,12 @@ void ArticleStore::Impl::begin_batch() {
         if (version != seen_data_version) {
             lsh.clear();
             seen_data_version = version;
+            ScopedReset count_guard(count_recent_keys);
+            recent_keys = first_id(count_recent_keys).value_or(0);
         }
+    }
+    if (recent_keys >= options.identity_merge_rows) {
+        merge_identity_keys();
     }
     {
         ScopedReset guard(next_id);
@@ -1311,13 +1389,7 @@ void ArticleStore::Impl::store_story_key(const textkey::Signature& signature,
 // millions of URLs, leaves the second unrecorded). True when recorded.
 bool ArticleStore::Impl::add_url_key(std::uint64_t key, std::string_view url, std::int64_t id,
                                      std::int64_t now) {
-    {
-        ScopedReset guard(add_key);
-        add_key.bind(1, std::bit_cast<std::int64_t>(key));
-        add_key.bind(2, id);
-        add_key.run();
-    }
-    if (sqlite3_changes(db.handle()) == 0) {
+    if (!insert_key(key, id)) {
         return false;
     }
     ScopedReset guard(add_url);
@@ -1329,10 +1401,54 @@ bool ArticleStore::Impl::add_url_key(std::uint64_t key, std::string_view url, st
 }
 
 void ArticleStore::Impl::add_id_key(const std::string& id_key, std::int64_t id) {
+    insert_key(id_hash(id_key), id);
+}
+
+// Inserts identity key `key` for article `id` into identity_recent unless either table has it.
+// True when inserted.
+bool ArticleStore::Impl::insert_key(std::uint64_t key, std::int64_t id) {
     ScopedReset guard(add_key);
-    add_key.bind(1, std::bit_cast<std::int64_t>(id_hash(id_key)));
+    add_key.bind(1, std::bit_cast<std::int64_t>(key));
     add_key.bind(2, id);
     add_key.run();
+    if (sqlite3_changes(db.handle()) == 0) {
+        return false;
+    }
+    ++recent_keys;
+    return true;
+}
+
+// Deletes identity key `key` of article `id` from whichever table holds it.
+void ArticleStore::Impl::delete_key(std::uint64_t key, std::int64_t id) {
+    for (Statement* del : {&delete_recent_key, &delete_merged_key}) {
+        ScopedReset guard(*del);
+        del->bind(1, std::bit_cast<std::int64_t>(key));
+        del->bind(2, id);
+        del->run();
+        if (del == &delete_recent_key && sqlite3_changes(db.handle()) != 0) {
+            --recent_keys;
+            return;
+        }
+    }
+}
+
+// Moves identity_recent into identity_keys (key order: each page of identity_keys is written
+// once for all the keys it receives). No key is in both, so nothing conflicts.
+void ArticleStore::Impl::merge_identity_keys() {
+    {
+        ScopedReset guard(merge_recent_keys);
+        merge_recent_keys.run();
+    }
+    ScopedReset guard(clear_recent_keys);
+    clear_recent_keys.run();
+    recent_keys = 0;
+}
+
+// After a rollback or a change the caches did not follow: the LSH cache and the count of
+// identity_recent are rebuilt by the next batch.
+void ArticleStore::Impl::forget_caches() {
+    lsh.clear();
+    seen_data_version = -1;
 }
 
 // Records the URLs of `article` for record `id` (tombstoned URLs excepted) and takes them out
@@ -1384,12 +1500,7 @@ void ArticleStore::Impl::key_unkeyed() {
         }
         for (const Row& row : rows) {
             // The canonical URL first (it was found before aliases), then the site ID.
-            {
-                ScopedReset guard(add_key);
-                add_key.bind(1, std::bit_cast<std::int64_t>(url_hash(row.canonical_url)));
-                add_key.bind(2, row.id);
-                add_key.run();
-            }
+            insert_key(url_hash(row.canonical_url), row.id);
             {
                 ScopedReset guard(add_url);
                 add_url.bind(1, row.id);
@@ -1409,10 +1520,7 @@ void ArticleStore::Impl::key_unkeyed() {
                 }
             }
             for (const std::string& url : urls) {
-                ScopedReset guard(add_key);
-                add_key.bind(1, std::bit_cast<std::int64_t>(url_hash(url)));
-                add_key.bind(2, row.id);
-                add_key.run();
+                insert_key(url_hash(url), row.id);
             }
             ScopedReset guard(mark_keyed);
             mark_keyed.bind(1, row.id);
@@ -1546,10 +1654,7 @@ SaveResult ArticleStore::Impl::save_one(const PreparedArticle& prepared, std::in
                 ScopedReset guard(url_tombstoned);
                 url_tombstoned.bind(1, url);
                 if (first_id(url_tombstoned).has_value()) {
-                    ScopedReset drop_guard(delete_key);
-                    delete_key.bind(1, std::bit_cast<std::int64_t>(prepared.url_keys[i]));
-                    delete_key.bind(2, id);
-                    delete_key.run();
+                    delete_key(prepared.url_keys[i], id);
                     continue;
                 }
             }
@@ -1783,7 +1888,8 @@ std::vector<StoredArticle> ArticleStore::Impl::read_rows(Statement& rows) {
     return out;
 }
 
-ArticleStore::ArticleStore(const std::string& path) : impl_(std::make_unique<Impl>(path)) {}
+ArticleStore::ArticleStore(const std::string& path, StoreOptions options)
+    : impl_(std::make_unique<Impl>(path, options)) {}
 
 ArticleStore::~ArticleStore() = default;
 
@@ -1841,6 +1947,7 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& a
                                            Timestamp now) {
     std::vector<SaveResult> results;
     results.reserve(articles.size());
+    const Impl::RoomForABatch room(*impl_);
     Transaction tx(impl_->db);
     try {
         impl_->begin_batch();
@@ -1850,7 +1957,7 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& a
         }
         tx.commit();
     } catch (...) {
-        impl_->lsh.clear();  // it may hold rows the rollback removes
+        impl_->forget_caches();  // they may hold rows the rollback removes
         throw;
     }
     return results;
@@ -1862,7 +1969,7 @@ void ArticleStore::in_transaction(const std::function<void()>& work) {
         work();
         tx.commit();
     } catch (...) {
-        impl_->lsh.clear();  // it may hold rows the rollback removes
+        impl_->forget_caches();  // they may hold rows the rollback removes
         throw;
     }
 }
@@ -2331,7 +2438,7 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
     run("DELETE FROM frontier WHERE url IN (SELECT u.url FROM article_urls u "
         "JOIN articles a ON a.id = u.article_id WHERE a.first_seen < ?1)",
         articles_cut);
-    // story_lsh and identity_keys have no foreign key: the rows of the pruned articles go
+    // story_lsh and the identity keys have no foreign key: the rows of the pruned articles go
     // first, recomputed from their signatures, URLs and site IDs.
     struct SignedRow {
         std::int64_t id;
@@ -2380,11 +2487,7 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
         }
     }
     for (const auto& [key, id] : keys) {
-        Statement& del = impl_->delete_key;
-        ScopedReset guard(del);
-        del.bind(1, std::bit_cast<std::int64_t>(key));
-        del.bind(2, id);
-        del.run();
+        impl_->delete_key(key, id);
     }
     // The search index entries of indexed articles (a contentless index needs their text).
     {
@@ -2416,7 +2519,7 @@ PruneResult ArticleStore::prune(Timestamp articles_before, Timestamp raw_before)
     run("UPDATE search_state SET indexed_upto = "
         "min(indexed_upto, (SELECT coalesce(max(id), 0) FROM articles)) WHERE ?1 = ?1",
         0);
-    impl_->lsh.clear();
+    impl_->forget_caches();
     tx.commit();
     return result;
 }

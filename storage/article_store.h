@@ -76,7 +76,8 @@ struct PreparedArticle {
     std::vector<std::string> identity_urls;
     std::vector<std::uint64_t> url_keys;
     std::uint64_t id_key_hash = 0;
-    // Story key: the MinHash signature (textkey::signature) and its LSH band hashes (20 bits).
+    // Story key: the MinHash signature (textkey::signature) and its LSH band hashes (the top 32
+    // bits of each band's key; story_lsh stores 20 of them).
     textkey::Signature signature;
     std::array<std::uint32_t, textkey::kBands> band_hashes{};
     // Serialized columns and the content hashes that decide "changed?". `packed` is the body
@@ -110,22 +111,31 @@ struct PruneResult {
     std::size_t raw_dictionaries = 0;  // no raw page needed them any more
 };
 
+// Tuning of an ArticleStore. None of it changes what is stored or found.
+struct StoreOptions {
+    // New identity keys (URL and site ID hashes) go to a small table first and are moved to the
+    // large one in key order once this many wait (schema version 10): ~4 MB of keys, so that a
+    // batch of new articles writes to a few hundred pages instead of a page per key.
+    std::int64_t identity_merge_rows = 131'072;
+};
+
 // Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
 // Throws StorageError ("storage: <path>: <reason>") when it cannot be opened or migrated, or
 // when the file's schema is newer than this program knows.
 // Not thread-safe: one ArticleStore per thread; only the static prepare() and
 // prepare_raw_page() may run on any thread. Several processes may open one file; writers wait
 // up to busy_timeout for each other.
-// Resources: SQLite's page cache (configure_connection: 4 MiB per connection); a writer that saves
-// many articles of one week keeps that week's LSH rows in memory (at most 4 weeks, 256-512 bytes
-// per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a commit leaves
-// 4,000 pages in the WAL, a thread of the store checkpoints it (its own SQLite connection), so
-// commits do not wait for the copy and the fsyncs; it is joined by the destructor. Each thread
-// that calls prepare() keeps a zstd compression context (<= 0.6 MB), each thread that reads
-// articles a decompression context (~0.1 MB), until it ends.
+// Resources: SQLite's page cache (configure_connection: 4 MiB per connection; during a save() batch
+// it also holds the batch's changed pages, up to 16 MiB, before it writes them early); a writer
+// that saves many articles of one week keeps that week's LSH rows in memory (at most 4 weeks,
+// 256-512 bytes per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a
+// commit leaves 4,000 pages (32 MiB with 8 KiB pages) in the WAL, a thread of the store checkpoints
+// it (its own SQLite connection), so commits do not wait for the copy and the fsyncs; it is joined
+// by the destructor. Each thread that calls prepare() keeps a zstd compression context (<= 0.6 MB),
+// each thread that reads articles a decompression context (~0.1 MB), until it ends.
 class ArticleStore {
   public:
-    explicit ArticleStore(const std::string& path);
+    explicit ArticleStore(const std::string& path, StoreOptions options = {});
     ~ArticleStore();
     ArticleStore(const ArticleStore&) = delete;
     ArticleStore& operator=(const ArticleStore&) = delete;

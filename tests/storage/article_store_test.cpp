@@ -278,6 +278,91 @@ TEST(ArticleStore, AliasesCollapseIntoOneRecordAndAreAllKnown) {
     EXPECT_FALSE(store.knows_url(""));
 }
 
+// Identity keys wait in identity_recent and move to identity_keys once enough wait (schema
+// version 10); a record is found the same by every URL and site ID wherever its keys are.
+class IdentityKeysInTwoTables : public ::testing::Test {
+  protected:
+    static Article numbered(int n) {
+        Article a =
+            make_article("https://baobackan.vn/bai-" + std::to_string(n) + ".html", "baobackan");
+        a.id_key = "baobackan#" + std::to_string(n);
+        a.urls.push_back("https://m.baobackan.vn/bai-" + std::to_string(n) + ".html");
+        return a;
+    }
+    std::int64_t count(const std::string& table) {
+        Database check(path_);
+        return check.query_int("SELECT count(*) FROM " + table);
+    }
+    TempDir dir_;
+    std::string path_ = dir_.file("identity.db");
+};
+
+TEST_F(IdentityKeysInTwoTables, NewKeysWaitInTheSmallTableUntilTheBatchAfterItFillsUp) {
+    ArticleStore store(path_, StoreOptions{.identity_merge_rows = 8});
+    store.save({numbered(1), numbered(2), numbered(3)}, at(10));  // 9 keys
+    EXPECT_EQ(count("identity_recent"), 9);
+    EXPECT_EQ(count("identity_keys"), 0);
+    store.save({numbered(4)}, at(20));  // the merge comes first, then the new keys
+    EXPECT_EQ(count("identity_keys"), 9);
+    EXPECT_EQ(count("identity_recent"), 3);
+}
+
+TEST_F(IdentityKeysInTwoTables, EveryRecordIsFoundByEachUrlAndSiteIdOnWhicheverSideItsKeysAre) {
+    ArticleStore store(path_, StoreOptions{.identity_merge_rows = 8});
+    for (int n = 1; n <= 12; ++n) {
+        store.save({numbered(n)}, at(n));
+    }
+    ASSERT_GT(count("identity_keys"), 0);
+    ASSERT_GT(count("identity_recent"), 0);
+    for (int n = 1; n <= 12; ++n) {
+        const Article a = numbered(n);
+        for (const std::string& url : a.urls) {
+            const auto found = store.find(url);
+            ASSERT_TRUE(found.has_value()) << url;
+            EXPECT_EQ(found->article.canonical_url, a.canonical_url);
+        }
+        // The same article again, by its site ID alone, by its mobile URL alone: no new record.
+        Article by_id = a;
+        by_id.canonical_url = "https://baobackan.vn/?p=" + std::to_string(n);
+        by_id.urls = {by_id.canonical_url};
+        Article by_alias = a;
+        by_alias.id_key.clear();
+        by_alias.canonical_url = a.urls[1];
+        by_alias.urls = {a.urls[1]};
+        EXPECT_EQ(store.save({by_id, by_alias}, at(100)),
+                  (std::vector<SaveResult>{SaveResult::unchanged, SaveResult::unchanged}))
+            << n;
+    }
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 12U);
+    // Each record learnt one URL (?p=N), kept by whichever table took it.
+    EXPECT_TRUE(store.knows_url("https://baobackan.vn/?p=1"));
+    EXPECT_EQ(store.find("https://baobackan.vn/?p=1")->article.canonical_url,
+              numbered(1).canonical_url);
+    Database check(path_);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys JOIN identity_recent "
+                              "USING (key)"),
+              0);
+    EXPECT_EQ(check.query_int("SELECT (SELECT count(*) FROM identity_keys) + "
+                              "(SELECT count(*) FROM identity_recent)"),
+              12 * 4);  // id_key, canonical, mobile, ?p=N
+}
+
+TEST_F(IdentityKeysInTwoTables, PruningRemovesTheKeysOfBothTablesAndTheUrlsStayRefused) {
+    ArticleStore store(path_, StoreOptions{.identity_merge_rows = 8});
+    for (int n = 1; n <= 4; ++n) {
+        store.save({numbered(n)}, at(n));  // 1-3 merged by the time 4 is saved
+    }
+    ASSERT_GT(count("identity_keys"), 0);
+    ASSERT_GT(count("identity_recent"), 0);
+    store.prune(at(1000), at(1000));
+    EXPECT_EQ(count("identity_keys"), 0);
+    EXPECT_EQ(count("identity_recent"), 0);
+    for (int n = 1; n <= 4; ++n) {
+        EXPECT_EQ(store.save({numbered(n)}, at(2000))[0], SaveResult::unchanged) << n;
+    }
+    EXPECT_TRUE(store.list(std::nullopt, 0).empty());
+}
+
 TEST(ArticleStore, AliasesFirstSeenTogetherAreOrderedByUrl) {
     ArticleStore store(":memory:");
     Article article = make_article("https://x.vn/m");
@@ -528,6 +613,22 @@ TEST(ArticleStore, FileDatabasesRunInWalModeWithForeignKeys) {
     Database check(path);
     EXPECT_EQ(check.query_text("PRAGMA journal_mode"), "wal");  // persisted in the file
     EXPECT_EQ(check.query_int("PRAGMA user_version"), ArticleStore::latest_schema_version());
+}
+
+TEST(ArticleStore, ANewFileHas8KiBPagesAndAnOlderFileKeepsItsOwn) {
+    TempDir dir;
+    { ArticleStore store(dir.file("new.db")); }
+    EXPECT_EQ(Database(dir.file("new.db")).query_int("PRAGMA page_size"), 8192);
+    const std::string old_path = dir.file("old.db");
+    {
+        Database old(old_path);
+        old.exec("PRAGMA page_size = 4096");
+        old.exec("CREATE TABLE t (x INTEGER) STRICT");  // written before version 10
+    }
+    ArticleStore store(old_path);
+    ASSERT_EQ(store.save({make_article("https://x.vn/a")}, at(1))[0], SaveResult::inserted);
+    EXPECT_EQ(store.find("https://x.vn/a")->article, make_article("https://x.vn/a"));
+    EXPECT_EQ(Database(old_path).query_int("PRAGMA page_size"), 4096);
 }
 
 TEST(ArticleStore, RefusesAFileFromANewerProgram) {

@@ -174,16 +174,24 @@ void expect_consistent(const std::string& path) {
     EXPECT_EQ(check.query_int("SELECT count(*) FROM unsigned_articles"), 0);
     if (user_version(check) >= 5) {
         EXPECT_EQ(check.query_int("SELECT count(*) FROM unkeyed_articles"), 0);
-        // Every URL and site ID of every article has its identity key.
-        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"),
+        // Every URL and site ID of every article has its identity key, in one of the two
+        // tables since version 10.
+        const std::int64_t recent =
+            user_version(check) >= 10 ? check.query_int("SELECT count(*) FROM identity_recent") : 0;
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys") + recent,
                   check.query_int("SELECT count(*) FROM article_urls") +
                       check.query_int("SELECT count(*) FROM articles WHERE id_key <> ''"));
+        if (user_version(check) >= 10) {
+            EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys JOIN identity_recent "
+                                      "USING (key)"),
+                      0);
+        }
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsNine) {
-    ASSERT_EQ(latest_version(), 9);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 9);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsTen) {
+    ASSERT_EQ(latest_version(), 10);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 10);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -200,7 +208,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -277,7 +285,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -433,7 +441,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -603,7 +611,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -688,7 +696,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -768,7 +776,7 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
         ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
     {
         // The index is empty and every article waits for index_pending().
         Database check(path);
@@ -847,7 +855,7 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
         insert_v5(db, unpacked, 100);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 9);
+    EXPECT_EQ(store.schema_version(), 10);
     {
         Database check(path);  // every row has a new hash
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE content_hash IN (" +
@@ -866,6 +874,44 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
     corrected.html = "<p>Toàn tỉnh hiện có hơn 371 nghìn ha rừng.</p>";
     EXPECT_EQ(store.save({corrected}, at(400))[0], SaveResult::updated);
     EXPECT_EQ(store.find(keyed.canonical_url)->revisions, 1);
+    expect_consistent(path);
+}
+
+TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable) {
+    TempDir dir;
+    const std::string path = dir.file("v9.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/rung.html"};
+    {
+        Database db(path);
+        configure_connection(db);
+        register_fts_tokenizer(db);
+        register_content_functions(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(9)), 9);
+        insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 9 kept them
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 10);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_recent"), 0);
+    }
+    ASSERT_TRUE(store.find("https://m.baobackan.vn/rung.html").has_value());
+    // Found by its site ID under a new URL: the new URL's key is the only new one.
+    Article moved = keyed;
+    moved.canonical_url = "https://baobackan.vn/?p=4711";
+    moved.urls = {moved.canonical_url};
+    EXPECT_NE(store.save({moved}, at(200))[0], SaveResult::inserted);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 1U);
+    EXPECT_EQ(store.find("https://baobackan.vn/?p=4711")->article.canonical_url,
+              keyed.canonical_url);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_recent"), 1);
+    }
     expect_consistent(path);
 }
 

@@ -880,6 +880,7 @@ struct ArticleStore::Impl {
     void delete_key(std::uint64_t key, std::int64_t id);
     void merge_identity_keys();
     void forget_caches();
+    std::optional<textkey::Signature> stored_signature(std::int64_t id);
 
     // For its lifetime, SQLite writes the transaction's changed pages to the WAL only when they
     // fill kBatchCacheBytes, not the 4 MiB page cache: a batch of 1,000 new articles changes
@@ -1180,20 +1181,12 @@ LshCache::Table& ArticleStore::Impl::load(std::uint32_t bucket) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     LshCache::Table& table = lsh.create(bucket);
-    ScopedReset guard(signature_of);
     for (const std::int64_t id : ids) {
-        signature_of.reset();
-        signature_of.bind(1, id);
-        if (!signature_of.step()) {
+        const std::optional<textkey::Signature> signature = stored_signature(id);
+        if (!signature.has_value() || signature->empty) {
             continue;  // story_lsh rows always come with a signature
         }
-        const std::vector<std::byte> bytes = signature_of.column_blob(0);
-        const textkey::Signature signature = textkey::from_bytes(
-            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-        if (signature.empty) {
-            continue;
-        }
-        for (const std::uint32_t band_hash : band_hashes_of(signature)) {
+        for (const std::uint32_t band_hash : band_hashes_of(*signature)) {
             LshCache::add(table, band_hash, static_cast<std::uint64_t>(id));
         }
     }
@@ -1248,23 +1241,15 @@ std::vector<Candidate> ArticleStore::Impl::similar(const textkey::Signature& sig
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    ScopedReset guard(signature_of);
     for (const std::int64_t id : ids) {
         if (id == self) {
             continue;
         }
-        signature_of.reset();
-        signature_of.bind(1, id);
-        if (!signature_of.step()) {
+        const std::optional<textkey::Signature> other = stored_signature(id);
+        if (!other.has_value() || other->empty) {
             continue;
         }
-        const std::vector<std::byte> bytes = signature_of.column_blob(0);
-        const textkey::Signature other = textkey::from_bytes(
-            std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-        if (other.empty) {
-            continue;
-        }
-        const double score = textkey::similarity(signature, other);
+        const double score = textkey::similarity(signature, *other);
         if (score >= textkey::kSameStoryThreshold) {
             found.push_back(Candidate{.id = id, .similarity = score});
         }
@@ -1334,20 +1319,22 @@ void ArticleStore::Impl::delete_lsh_rows(std::int64_t id, const BandHashes& band
 // Removes the LSH rows of article `id` (story date in `bucket`), recomputed from its stored
 // signature (the signature row itself stays: the caller replaces or deletes it).
 void ArticleStore::Impl::remove_story_key(std::int64_t id, std::uint32_t bucket) {
-    std::string bytes;
-    {
-        ScopedReset guard(signature_of);
-        signature_of.bind(1, id);
-        if (!signature_of.step()) {
-            return;
-        }
-        const std::vector<std::byte> blob = signature_of.column_blob(0);
-        bytes.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
+    const std::optional<textkey::Signature> signature = stored_signature(id);
+    if (signature.has_value() && !signature->empty) {
+        delete_lsh_rows(id, band_hashes_of(*signature), bucket);
     }
-    const textkey::Signature signature = textkey::from_bytes(bytes);
-    if (!signature.empty) {
-        delete_lsh_rows(id, band_hashes_of(signature), bucket);
+}
+
+// The signature stored for article `id`; nullopt when it has none (too short to sign).
+std::optional<textkey::Signature> ArticleStore::Impl::stored_signature(std::int64_t id) {
+    ScopedReset guard(signature_of);
+    signature_of.bind(1, id);
+    if (!signature_of.step()) {
+        return std::nullopt;
     }
+    const std::vector<std::byte> bytes = signature_of.column_blob(0);
+    return textkey::from_bytes(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void ArticleStore::Impl::store_story_key(const textkey::Signature& signature,

@@ -22,6 +22,7 @@
 #include "core/textkey.h"
 #include "storage/content_hash.h"
 #include "storage/fts_tokenizer.h"
+#include "storage/identity_filter.h"
 #include "storage/packed_content.h"
 #include "storage/raw_page_compressor.h"
 #include "storage/schema.h"
@@ -686,6 +687,19 @@ struct ArticleStore::Impl {
           add_key(db.prepare("INSERT OR IGNORE INTO identity_recent (key, article_id) "
                              "SELECT ?1, ?2 WHERE NOT EXISTS "
                              "(SELECT 1 FROM identity_keys WHERE key = ?1)")),
+          add_new_key(db.prepare(
+              "INSERT OR IGNORE INTO identity_recent (key, article_id) VALUES (?1, ?2)")),
+          filter_generation(db.prepare("SELECT generation FROM identity_filter WHERE id = 1")),
+          filter_row(db.prepare(
+              "SELECT generation, keys, capacity, bits FROM identity_filter WHERE id = 1")),
+          put_filter(db.prepare(
+              "INSERT INTO identity_filter (id, generation, keys, capacity, bits) "
+              "VALUES (1, 1, ?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET "
+              "generation = generation + 1, keys = excluded.keys, capacity = excluded.capacity, "
+              "bits = excluded.bits RETURNING generation")),
+          recent_key_list(db.prepare("SELECT key FROM identity_recent")),
+          merged_key_list(db.prepare("SELECT key FROM identity_keys")),
+          count_merged_keys(db.prepare("SELECT count(*) FROM identity_keys")),
           delete_recent_key(
               db.prepare("DELETE FROM identity_recent WHERE key = ?1 AND article_id = ?2")),
           delete_merged_key(
@@ -879,6 +893,8 @@ struct ArticleStore::Impl {
     bool insert_key(std::uint64_t key, std::int64_t id);
     void delete_key(std::uint64_t key, std::int64_t id);
     void merge_identity_keys();
+    void read_key_filter();
+    void write_key_filter(const std::vector<std::uint64_t>& moved);
     void forget_caches();
     std::optional<textkey::Signature> stored_signature(std::int64_t id);
 
@@ -935,6 +951,13 @@ struct ArticleStore::Impl {
     Statement has_url;
     Statement has_id_key;
     Statement add_key;
+    Statement add_new_key;
+    Statement filter_generation;
+    Statement filter_row;
+    Statement put_filter;
+    Statement recent_key_list;
+    Statement merged_key_list;
+    Statement count_merged_keys;
     Statement delete_recent_key;
     Statement delete_merged_key;
     Statement count_recent_keys;
@@ -1021,6 +1044,11 @@ struct ArticleStore::Impl {
     std::int64_t seen_data_version = -1;
     // Rows in identity_recent (counted again when another connection has written).
     std::int64_t recent_keys = 0;
+    // The Bloom filter of identity_keys as stored in identity_filter, with its generation; none
+    // (-1) when the file has no filter yet or its row is corrupt: every new key is then checked
+    // against identity_keys. Read again by begin_batch() when another connection has written.
+    std::optional<IdentityFilter> key_filter;
+    std::int64_t key_filter_generation = -1;
     // PRAGMA cache_spill as configured, and during a save() batch (in pages).
     std::int64_t default_spill = db.query_int("PRAGMA cache_spill");
     std::int64_t batch_spill =
@@ -1284,6 +1312,7 @@ void ArticleStore::Impl::begin_batch() {
             seen_data_version = version;
             ScopedReset count_guard(count_recent_keys);
             recent_keys = first_id(count_recent_keys).value_or(0);
+            read_key_filter();
         }
     }
     if (recent_keys >= options.identity_merge_rows) {
@@ -1392,12 +1421,15 @@ void ArticleStore::Impl::add_id_key(const std::string& id_key, std::int64_t id) 
 }
 
 // Inserts identity key `key` for article `id` into identity_recent unless either table has it.
-// True when inserted.
+// True when inserted. A key the filter has never seen is not in identity_keys: only
+// identity_recent is asked (its unique key), without reading a page of the large table.
 bool ArticleStore::Impl::insert_key(std::uint64_t key, std::int64_t id) {
-    ScopedReset guard(add_key);
-    add_key.bind(1, std::bit_cast<std::int64_t>(key));
-    add_key.bind(2, id);
-    add_key.run();
+    Statement& insert =
+        key_filter.has_value() && !key_filter->may_contain(key) ? add_new_key : add_key;
+    ScopedReset guard(insert);
+    insert.bind(1, std::bit_cast<std::int64_t>(key));
+    insert.bind(2, id);
+    insert.run();
     if (sqlite3_changes(db.handle()) == 0) {
         return false;
     }
@@ -1421,21 +1453,93 @@ void ArticleStore::Impl::delete_key(std::uint64_t key, std::int64_t id) {
 
 // Moves identity_recent into identity_keys (key order: each page of identity_keys is written
 // once for all the keys it receives). No key is in both, so nothing conflicts.
+// The filter of identity_keys follows in the same transaction.
 void ArticleStore::Impl::merge_identity_keys() {
+    std::vector<std::uint64_t> moved;
+    if (key_filter.has_value()) {
+        moved.reserve(static_cast<std::size_t>(recent_keys));
+        ScopedReset guard(recent_key_list);
+        while (recent_key_list.step()) {
+            moved.push_back(std::bit_cast<std::uint64_t>(recent_key_list.column_int64(0)));
+        }
+    }
     {
         ScopedReset guard(merge_recent_keys);
         merge_recent_keys.run();
     }
-    ScopedReset guard(clear_recent_keys);
-    clear_recent_keys.run();
+    {
+        ScopedReset guard(clear_recent_keys);
+        clear_recent_keys.run();
+    }
     recent_keys = 0;
+    write_key_filter(moved);
 }
 
-// After a rollback or a change the caches did not follow: the LSH cache and the count of
-// identity_recent are rebuilt by the next batch.
+// Loads the stored filter of identity_keys unless the one in memory is of the same generation.
+// A row that does not decode counts as none: the next merge writes a new one.
+void ArticleStore::Impl::read_key_filter() {
+    {
+        ScopedReset guard(filter_generation);
+        const std::optional<std::int64_t> generation = first_id(filter_generation);
+        if (generation.has_value() && *generation == key_filter_generation &&
+            key_filter.has_value()) {
+            return;
+        }
+    }
+    key_filter.reset();
+    key_filter_generation = -1;
+    ScopedReset guard(filter_row);
+    if (!filter_row.step()) {
+        return;
+    }
+    const std::int64_t keys = filter_row.column_int64(1);
+    const std::int64_t capacity = filter_row.column_int64(2);
+    if (keys < 0 || capacity < 0) {
+        return;
+    }
+    key_filter =
+        IdentityFilter::from_bytes(filter_row.column_blob_view(3), static_cast<std::size_t>(keys),
+                                   static_cast<std::size_t>(capacity));
+    if (key_filter.has_value()) {
+        key_filter_generation = filter_row.column_int64(0);
+    }
+}
+
+// Writes the filter after a merge: the filter in memory plus the keys `moved` into identity_keys
+// while it has room for them, else a new one twice the size of identity_keys, built from all of
+// its keys (also when there was none: a new file's first merge, or a file from version 10).
+void ArticleStore::Impl::write_key_filter(const std::vector<std::uint64_t>& moved) {
+    if (key_filter.has_value() && key_filter->keys() + moved.size() <= key_filter->capacity()) {
+        for (const std::uint64_t key : moved) {
+            key_filter->add(key);
+        }
+    } else {
+        std::int64_t count = 0;
+        {
+            ScopedReset guard(count_merged_keys);
+            count = first_id(count_merged_keys).value_or(0);
+        }
+        key_filter.emplace(
+            std::max(options.identity_filter_min_keys, 2 * static_cast<std::size_t>(count)));
+        ScopedReset guard(merged_key_list);
+        while (merged_key_list.step()) {
+            key_filter->add(std::bit_cast<std::uint64_t>(merged_key_list.column_int64(0)));
+        }
+    }
+    ScopedReset guard(put_filter);
+    put_filter.bind(1, static_cast<std::int64_t>(key_filter->keys()));
+    put_filter.bind(2, static_cast<std::int64_t>(key_filter->capacity()));
+    put_filter.bind_static_blob(3, key_filter->bytes());
+    key_filter_generation = first_id(put_filter).value_or(-1);
+}
+
+// After a rollback or a change the caches did not follow: the LSH cache, the count of
+// identity_recent and the key filter are read again by the next batch.
 void ArticleStore::Impl::forget_caches() {
     lsh.clear();
     seen_data_version = -1;
+    key_filter.reset();
+    key_filter_generation = -1;
 }
 
 // Records the URLs of `article` for record `id` (tombstoned URLs excepted) and takes them out

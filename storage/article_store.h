@@ -117,6 +117,10 @@ struct StoreOptions {
     // large one in key order once this many wait (schema version 10): ~4 MB of keys, so that a
     // batch of new articles writes to a few hundred pages instead of a page per key.
     std::int64_t identity_merge_rows = 131'072;
+    // The Bloom filter of identity_keys (schema version 11) is built for twice the keys of
+    // identity_keys, and for at least this many (12 bits each: 96 KiB at the default); it is
+    // built again, twice as large, when a merge would fill it.
+    std::size_t identity_filter_min_keys = 65'536;
 };
 
 // Opens (creating if needed) and migrates the database at `path` (":memory:" for tests).
@@ -128,7 +132,9 @@ struct StoreOptions {
 // Resources: SQLite's page cache (configure_connection: 4 MiB per connection; during a save() batch
 // it also holds the batch's changed pages, up to 16 MiB, before it writes them early); a writer
 // that saves many articles of one week keeps that week's LSH rows in memory (at most 4 weeks,
-// 256-512 bytes per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); once a
+// 256-512 bytes per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); a writer
+// holds the Bloom filter of identity_keys (schema version 11: 3 bytes per key stored, up to 6
+// while it is rebuilt larger), read from the file at its first batch; once a
 // commit leaves 4,000 pages (32 MiB with 8 KiB pages) in the WAL, a thread of the store checkpoints
 // it (its own SQLite connection), so commits do not wait for the copy and the fsyncs; it is joined
 // by the destructor. Each thread that calls prepare() keeps a zstd compression context (<= 0.6 MB),

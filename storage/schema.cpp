@@ -451,9 +451,29 @@ CREATE TABLE identity_recent (
 ) STRICT;
 )sql";
 
+// Version 11: a Bloom filter of identity_keys (storage/identity_filter.h), so that a new key -- by
+// far the common case: a new article's URLs -- is inserted without reading the page of
+// identity_keys it would be on (a random read per key at a million articles). One row, written
+// by ArticleStore in the transaction that moves identity_recent into identity_keys (the only
+// statement that inserts into identity_keys since version 10): the filter then covers every key
+// of identity_keys. `generation` grows with each write, so a connection holding the filter in
+// memory sees that another one replaced it. Deleted keys stay in the filter (a false positive
+// costs the read the filter saves, no more). No row: no filter, every new key is checked against
+// identity_keys, as in version 10; the first merge builds it.
+constexpr std::string_view kSchemaV11 = R"sql(
+CREATE TABLE identity_filter (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    generation INTEGER NOT NULL,
+    keys       INTEGER NOT NULL,
+    capacity   INTEGER NOT NULL,
+    bits       BLOB    NOT NULL
+) STRICT;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},       {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5, true},
-    {6, kSchemaV6, true}, {7, kSchemaV7}, {8, kSchemaV8}, {9, kSchemaV9}, {10, kSchemaV10},
+    {1, kSchemaV1},       {2, kSchemaV2},       {3, kSchemaV3},   {4, kSchemaV4},
+    {5, kSchemaV5, true}, {6, kSchemaV6, true}, {7, kSchemaV7},   {8, kSchemaV8},
+    {9, kSchemaV9},       {10, kSchemaV10},     {11, kSchemaV11},
 };
 
 void check_sequence(std::span<const Migration> steps) {

@@ -221,6 +221,15 @@ std::vector<std::byte> Statement::column_blob(int column) const {
     return std::vector<std::byte>(bytes, bytes + size);
 }
 
+std::span<const std::byte> Statement::column_blob_view(int column) const {
+    const void* data = sqlite3_column_blob(stmt_.get(), column);
+    const int size = sqlite3_column_bytes(stmt_.get(), column);
+    if (data == nullptr) {
+        return {};
+    }
+    return {static_cast<const std::byte*>(data), static_cast<std::size_t>(size)};
+}
+
 void Statement::reset() noexcept {
     sqlite3_reset(stmt_.get());
 }

@@ -102,6 +102,8 @@ class Statement {
     std::optional<std::int64_t> column_optional_int64(int column) const;  // NULL -> nullopt
     std::string column_text(int column) const;                            // NULL -> ""
     std::vector<std::byte> column_blob(int column) const;
+    // The same without a copy: valid until the next step(), reset() or column call on `column`.
+    std::span<const std::byte> column_blob_view(int column) const;
 
     // Makes the statement runnable again and ends its implicit read, keeping the bindings.
     // Never throws: the error of a failed step was already reported by step().

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
+#include "storage/identity_filter_check.h"
 #include "storage/sample_articles.h"
 #include "storage/sqlite.h"
 #include "storage/temp_dir.h"
@@ -18,6 +19,7 @@ namespace {
 
 using std::chrono::seconds;
 using testing::at;
+using testing::keys_missing_from_filter;
 using testing::make_article;
 using testing::TempDir;
 
@@ -361,6 +363,97 @@ TEST_F(IdentityKeysInTwoTables, PruningRemovesTheKeysOfBothTablesAndTheUrlsStayR
         EXPECT_EQ(store.save({numbered(n)}, at(2000))[0], SaveResult::unchanged) << n;
     }
     EXPECT_TRUE(store.list(std::nullopt, 0).empty());
+}
+
+// Schema version 11: each merge writes a Bloom filter of identity_keys, so that new keys skip
+// the read of the large table; it must hold every key there, in this connection and the others.
+class IdentityFilterOfTheLargeTable : public IdentityKeysInTwoTables {
+  protected:
+    std::optional<std::int64_t> missing() {
+        Database check(path_);
+        return keys_missing_from_filter(check);
+    }
+    std::int64_t generation() {
+        Database check(path_);
+        return check.query_int("SELECT coalesce(max(generation), 0) FROM identity_filter");
+    }
+    static constexpr StoreOptions kSmall{.identity_merge_rows = 8, .identity_filter_min_keys = 16};
+};
+
+TEST_F(IdentityFilterOfTheLargeTable, EachMergeWritesAFilterHoldingEveryKeyOfTheLargeTable) {
+    ArticleStore store(path_, kSmall);
+    store.save({numbered(1), numbered(2), numbered(3)}, at(1));
+    EXPECT_EQ(missing(), std::nullopt);  // no merge yet, no filter
+    for (int n = 4; n <= 40; ++n) {
+        store.save({numbered(n)}, at(n));
+        if (count("identity_keys") > 0) {
+            ASSERT_EQ(missing(), 0) << n;
+        }
+    }
+    // 13 merges of 9 to 12 keys; the filter was built for 16 keys, then again for twice the
+    // table each time it would have filled.
+    EXPECT_EQ(generation(), 13);
+    Database check(path_);
+    EXPECT_GE(check.query_int("SELECT capacity FROM identity_filter"),
+              check.query_int("SELECT keys FROM identity_filter"));
+    EXPECT_GT(check.query_int("SELECT capacity FROM identity_filter"), 16);
+    // Every article is still one record, found again by each of its keys.
+    for (int n = 1; n <= 40; ++n) {
+        Article by_alias = numbered(n);
+        by_alias.id_key.clear();
+        by_alias.canonical_url = by_alias.urls[1];
+        by_alias.urls = {by_alias.urls[1]};
+        EXPECT_EQ(store.save({by_alias}, at(100))[0], SaveResult::unchanged) << n;
+    }
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 40U);
+}
+
+TEST_F(IdentityFilterOfTheLargeTable, AFilterAnotherConnectionWroteIsReadBeforeTheNextBatch) {
+    ArticleStore first(path_, kSmall);
+    ArticleStore second(path_, kSmall);
+    first.save({numbered(1), numbered(2), numbered(3)}, at(1));
+    first.save({numbered(4)}, at(2));  // merges 1-3: `first` holds the filter of generation 1
+    ASSERT_EQ(generation(), 1);
+    second.save({numbered(5), numbered(6)}, at(3));
+    second.save({numbered(7)}, at(4));  // merges 4-6 and writes generation 2
+    ASSERT_EQ(generation(), 2);
+    // Article 5 again, by its mobile URL alone: its key is in identity_keys now, which only the
+    // filter of generation 2 knows.
+    Article by_alias = numbered(5);
+    by_alias.id_key.clear();
+    by_alias.canonical_url = by_alias.urls[1];
+    by_alias.urls = {by_alias.urls[1]};
+    EXPECT_EQ(first.save({by_alias}, at(5))[0], SaveResult::unchanged);
+    EXPECT_EQ(first.list(std::nullopt, 0).size(), 7U);
+    Database check(path_);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys JOIN identity_recent "
+                              "USING (key)"),
+              0);
+}
+
+TEST_F(IdentityFilterOfTheLargeTable, ACorruptFilterIsIgnoredAndTheNextMergeWritesAGoodOne) {
+    {
+        ArticleStore store(path_, kSmall);
+        for (int n = 1; n <= 4; ++n) {
+            store.save({numbered(n)}, at(n));
+        }
+    }
+    {
+        Database db(path_);
+        db.exec("UPDATE identity_filter SET bits = x'00'");
+    }
+    ArticleStore store(path_, kSmall);
+    // Article 2 by its mobile URL: its key is in identity_keys; the empty filter would say no.
+    Article by_alias = numbered(2);
+    by_alias.id_key.clear();
+    by_alias.canonical_url = by_alias.urls[1];
+    by_alias.urls = {by_alias.urls[1]};
+    EXPECT_EQ(store.save({by_alias}, at(10))[0], SaveResult::unchanged);
+    for (int n = 5; n <= 8; ++n) {
+        store.save({numbered(n)}, at(10 + n));
+    }
+    EXPECT_EQ(missing(), 0);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 8U);
 }
 
 TEST(ArticleStore, AliasesFirstSeenTogetherAreOrderedByUrl) {

@@ -15,6 +15,7 @@
 #include "core/textkey.h"
 #include "storage/article_store.h"
 #include "storage/fts_tokenizer.h"
+#include "storage/identity_filter_check.h"
 #include "storage/packed_content.h"
 #include "storage/sample_articles.h"
 #include "storage/schema.h"
@@ -27,6 +28,7 @@ namespace {
 using nlohmann::json;
 using testing::at;
 using testing::forest_fire_story;
+using testing::keys_missing_from_filter;
 using testing::make_article;
 using testing::TempDir;
 using testing::wire_copy;
@@ -186,12 +188,16 @@ void expect_consistent(const std::string& path) {
                                       "USING (key)"),
                       0);
         }
+        // Since version 11, a stored filter of identity_keys holds every key there.
+        if (user_version(check) >= 11) {
+            EXPECT_EQ(keys_missing_from_filter(check).value_or(0), 0);
+        }
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsTen) {
-    ASSERT_EQ(latest_version(), 10);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 10);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsEleven) {
+    ASSERT_EQ(latest_version(), 11);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 11);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -208,7 +214,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -285,7 +291,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -441,7 +447,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -611,7 +617,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -696,7 +702,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -776,7 +782,7 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
         ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
     {
         // The index is empty and every article waits for index_pending().
         Database check(path);
@@ -855,7 +861,7 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
         insert_v5(db, unpacked, 100);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
     {
         Database check(path);  // every row has a new hash
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE content_hash IN (" +
@@ -892,7 +898,7 @@ TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable
         insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 9 kept them
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 10);
+    EXPECT_EQ(store.schema_version(), 11);
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
@@ -912,6 +918,46 @@ TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_recent"), 1);
     }
+    expect_consistent(path);
+}
+
+TEST(Migrations, AVersion10FileGetsAFilterOfAllItsKeysAtTheFirstMerge) {
+    TempDir dir;
+    const std::string path = dir.file("v10.db");
+    Article keyed = forest_fire_story();
+    keyed.id_key = "baobackan#4711";
+    keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/rung.html"};
+    {
+        Database db(path);
+        configure_connection(db);
+        register_fts_tokenizer(db);
+        register_content_functions(db);
+        ASSERT_EQ(apply_migrations(db, migrations().first(10)), 10);
+        insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 10 may keep them
+    }
+    ArticleStore store(path, StoreOptions{.identity_merge_rows = 2, .identity_filter_min_keys = 4});
+    EXPECT_EQ(store.schema_version(), 11);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_filter"), 0);
+    }
+    // Found without a filter (every key is checked against identity_keys).
+    Article by_alias = keyed;
+    by_alias.id_key.clear();
+    by_alias.canonical_url = keyed.urls[1];
+    by_alias.urls = {keyed.urls[1]};
+    EXPECT_NE(store.save({by_alias}, at(200))[0], SaveResult::inserted);
+    // Two new articles (a key each), then the merge: the filter covers the keys of version 10
+    // too.
+    store.save({wire_copy(0), wire_copy(1)}, at(300));
+    store.save({wire_copy(2)}, at(400));
+    {
+        Database check(path);
+        EXPECT_EQ(keys_missing_from_filter(check), 0);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3 + 2);
+    }
+    EXPECT_EQ(store.save({by_alias}, at(500))[0], SaveResult::unchanged);
+    EXPECT_EQ(store.list(std::nullopt, 0).size(), 4U);
     expect_consistent(path);
 }
 

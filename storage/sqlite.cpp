@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "storage/sqlite_allocator.h"
 
 namespace baofeed::storage {
 
@@ -39,6 +40,7 @@ void SqliteFinalizer::operator()(sqlite3_stmt* stmt) const noexcept {
 }
 
 Database::Database(std::string path, int flags) : path_(std::move(path)) {
+    install_sqlite_allocator();  // before SQLite's first use in the process
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(path_.c_str(), &raw, flags, nullptr);
     db_.reset(raw);  // owned even on failure: sqlite3_open_v2 may return a handle with the error

@@ -314,6 +314,9 @@ void WalCheckpointer::run() {
         return;  // the committing thread's backstop checkpoints
     }
     const SqliteHandle connection(raw);
+    // A connection learns that the file is in WAL mode when it first reads it; until then a
+    // checkpoint on it does nothing (and reports -1 frames). Read the schema version once.
+    sqlite3_exec(raw, "PRAGMA schema_version", nullptr, nullptr, nullptr);
     std::unique_lock lock(mutex_);
     for (;;) {
         wake_.wait(lock, [&] { return requested_ || stop_; });

@@ -1,8 +1,11 @@
 #include "storage/sqlite.h"
 
+#include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -170,6 +173,51 @@ TEST(SqliteTransaction, DestructorToleratesAnAlreadyEndedTransaction) {
     }
     EXPECT_TRUE(db.autocommit());
     EXPECT_EQ(count_rows(db, "t"), 0);
+}
+
+// The checkpointer's thread copies the WAL into the database file on its own connection; the
+// committing thread only does so as a backstop, at 8 x `pages` frames.
+class WalCheckpointerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        db_.exec("PRAGMA journal_mode = WAL");
+        db_.exec("PRAGMA wal_autocheckpoint = 0");  // nothing else checkpoints
+        db_.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)");
+    }
+    // One transaction of about `pages` pages of 4 KiB.
+    void commit_pages(int pages) {
+        Transaction tx(db_);
+        for (int i = 0; i < pages; ++i) {
+            db_.exec("INSERT INTO t (v) VALUES (zeroblob(4000))");
+        }
+        tx.commit();
+    }
+    std::uintmax_t file_size() { return std::filesystem::file_size(path_); }
+    // Waits up to 5 s for the database file to reach `bytes`; true when it did.
+    bool waits_for(std::uintmax_t bytes) {
+        for (int i = 0; i < 500 && file_size() < bytes; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return file_size() >= bytes;
+    }
+    TempDir dir_;
+    std::string path_ = dir_.file("w.db");
+    Database db_{path_};
+};
+
+TEST_F(WalCheckpointerTest, ItsThreadCopiesTheWalIntoTheDatabaseFileAfterACommitOfManyPages) {
+    const WalCheckpointer checkpointer(db_, 100);
+    const std::uintmax_t before = file_size();
+    commit_pages(300);  // 300 frames: over 100, under the backstop's 800
+    EXPECT_TRUE(waits_for(before + 290 * 4096)) << file_size();
+}
+
+TEST_F(WalCheckpointerTest, CommitsOfFewerPagesThanTheThresholdLeaveTheWalAlone) {
+    const WalCheckpointer checkpointer(db_, 1000);
+    const std::uintmax_t before = file_size();
+    commit_pages(50);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(file_size(), before);
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "storage/schema.h"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
+
+#include <sqlite3.h>
 
 #include "core/errors.h"
 #include "storage/fts_tokenizer.h"
@@ -528,6 +532,39 @@ int latest_version() {
     return migrations().empty() ? 0 : migrations().back().version;
 }
 
+namespace {
+
+// PRAGMA journal_mode = WAL, tried again for up to 10 s while it reports SQLITE_BUSY: when two
+// connections open a new file at once, one may find the other switching it and get SQLITE_BUSY
+// at once, without its busy handler being called.
+std::string switch_to_wal(Database& db) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        sqlite3_stmt* raw = nullptr;
+        int rc = sqlite3_prepare_v2(db.handle(), "PRAGMA journal_mode = WAL", -1, &raw, nullptr);
+        std::string mode;
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(raw);
+            if (rc == SQLITE_ROW) {
+                const unsigned char* text = sqlite3_column_text(raw, 0);
+                mode = text == nullptr ? "" : reinterpret_cast<const char*>(text);
+                rc = SQLITE_OK;
+            }
+        }
+        sqlite3_finalize(raw);
+        if (rc == SQLITE_OK) {
+            return mode;
+        }
+        if ((rc & 0xFF) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+            throw StorageError(
+                storage_message(db.path(), sqlite3_errstr(rc), "step: PRAGMA journal_mode = WAL"));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+}  // namespace
+
 void configure_connection(Database& db) {
     // busy_timeout first: switching to WAL may have to wait for another connection.
     db.query_int("PRAGMA busy_timeout = 10000");
@@ -537,7 +574,7 @@ void configure_connection(Database& db) {
     // its packed text) wastes less of a page, and a batch's commit writes half as many WAL
     // frames. A 100,000-article benchmark file is ~12% smaller than with 4 KiB pages.
     db.exec("PRAGMA page_size = 8192");
-    const std::string mode = db.query_text("PRAGMA journal_mode = WAL");
+    const std::string mode = switch_to_wal(db);
     if (mode != "wal" && mode != "memory") {
         throw StorageError(
             storage_message(db.path(), "journal_mode is '" + mode + "', not 'wal'", "configure"));

@@ -766,6 +766,31 @@ TEST(ArticleStore, TwoStoresOnOneFileInterleaveWritesWithoutLosingAny) {
     EXPECT_EQ(first.list(std::nullopt, 0).size(), 2U);
 }
 
+TEST(ArticleStore, StoresOpeningOneNewFileAtTheSameTimeAllOpenIt) {
+    // One of them switches the new file to WAL mode while the others find it mid-switch.
+    for (int round = 0; round < 30; ++round) {
+        TempDir dir;
+        const std::string path = dir.file("new.db");
+        std::vector<std::string> errors(6);
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < errors.size(); ++t) {
+            threads.emplace_back([&path, &errors, t] {
+                try {
+                    ArticleStore store(path);
+                } catch (const std::exception& e) {
+                    errors[t] = e.what();
+                }
+            });
+        }
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+        for (const std::string& error : errors) {
+            ASSERT_EQ(error, "") << "round " << round;
+        }
+    }
+}
+
 TEST(ArticleStore, TwoStoresOnTwoThreadsWriteConcurrentlyWithoutErrorsOrLostWrites) {
     TempDir dir;
     const std::string path = dir.file("shared.db");

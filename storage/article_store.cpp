@@ -484,10 +484,10 @@ std::string select_articles(std::string_view from_where_order) {
     return sql;
 }
 
-// Must match the expression of the articles_newest / articles_site_newest /
-// articles_cluster_newest indexes.
+// Must match the articles_newest / articles_site_newest / articles_cluster_newest indexes: their
+// expression, then the rowid (schema version 12), so that no listing sorts.
 constexpr std::string_view kNewestFirst =
-    "ORDER BY coalesce(a.published, a.first_seen) DESC, a.canonical_url ASC";
+    "ORDER BY coalesce(a.published, a.first_seen) DESC, a.id ASC";
 
 // The SQL lookup of LSH candidates: one rowid range of story_lsh per (bucket, band) of the
 // window (?1 .. ?48 are the ranges' first keys), article ids only. The LIMIT bounds the work of

@@ -186,8 +186,8 @@ class ArticleStore {
     // True when `url` is the canonical URL or an alias of a stored article.
     bool knows_url(std::string_view url) const;
 
-    // Articles newest first (published, else first_seen; ties by canonical_url), at most `limit`
-    // (0 = all), optionally of one site.
+    // Articles newest first (published, else first_seen; ties: the first saved first), at most
+    // `limit` (0 = all), optionally of one site.
     std::vector<StoredArticle> list(std::optional<std::string_view> site, std::size_t limit) const;
 
     // One article by canonical URL or any alias.

@@ -474,10 +474,24 @@ CREATE TABLE identity_filter (
 ) STRICT;
 )sql";
 
+// Version 12: the listing indexes (newest first, of all articles, of a site, of a cluster) no
+// longer end with canonical_url: an entry is the time (and the site or cluster) and the rowid,
+// ~20 bytes instead of ~90, and every new article writes three such entries. Ties of the same time
+// are now listed by id, the first saved first (they were by canonical_url).
+constexpr std::string_view kSchemaV12 = R"sql(
+DROP INDEX articles_newest;
+DROP INDEX articles_site_newest;
+DROP INDEX articles_cluster_newest;
+CREATE INDEX articles_newest ON articles (coalesce(published, first_seen) DESC);
+CREATE INDEX articles_site_newest ON articles (site, coalesce(published, first_seen) DESC);
+CREATE INDEX articles_cluster_newest
+    ON articles (cluster_id, coalesce(published, first_seen) DESC);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},       {2, kSchemaV2},       {3, kSchemaV3},   {4, kSchemaV4},
     {5, kSchemaV5, true}, {6, kSchemaV6, true}, {7, kSchemaV7},   {8, kSchemaV8},
-    {9, kSchemaV9},       {10, kSchemaV10},     {11, kSchemaV11},
+    {9, kSchemaV9},       {10, kSchemaV10},     {11, kSchemaV11}, {12, kSchemaV12},
 };
 
 void check_sequence(std::span<const Migration> steps) {

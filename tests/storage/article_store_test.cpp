@@ -627,7 +627,7 @@ TEST(ArticleStore, ABatchMayNameTheSameCanonicalUrlTwice) {
     }
 }
 
-TEST(ArticleStore, ListsNewestFirstFallingBackToFirstSeenWithTiesByUrl) {
+TEST(ArticleStore, ListsNewestFirstFallingBackToFirstSeenWithTiesInTheOrderSaved) {
     ArticleStore store(":memory:");
     Article old_one = make_article("https://x.vn/old");
     old_one.published = at(100);
@@ -642,8 +642,9 @@ TEST(ArticleStore, ListsNewestFirstFallingBackToFirstSeenWithTiesByUrl) {
     store.save({old_one, newest, tie_b}, at(50));
     store.save({undated, tie_a}, at(200));
 
+    // tie-b was saved first (schema version 12; earlier versions put tie-a first, by URL).
     const std::vector<std::string> expected = {"https://x.vn/newest", "https://x.vn/undated",
-                                               "https://x.vn/tie-a", "https://x.vn/tie-b",
+                                               "https://x.vn/tie-b", "https://x.vn/tie-a",
                                                "https://x.vn/old"};
     EXPECT_EQ(canonical_urls(store.list(std::nullopt, 0)), expected);
     EXPECT_EQ(canonical_urls(store.list(std::nullopt, 2)),

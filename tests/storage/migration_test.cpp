@@ -195,9 +195,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsEleven) {
-    ASSERT_EQ(latest_version(), 11);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 11);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsTwelve) {
+    ASSERT_EQ(latest_version(), 12);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 12);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -214,7 +214,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -291,7 +291,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -447,7 +447,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -617,7 +617,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -702,7 +702,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -782,7 +782,7 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
         ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     {
         // The index is empty and every article waits for index_pending().
         Database check(path);
@@ -861,7 +861,7 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
         insert_v5(db, unpacked, 100);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     {
         Database check(path);  // every row has a new hash
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE content_hash IN (" +
@@ -898,7 +898,7 @@ TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable
         insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 9 kept them
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
@@ -936,7 +936,7 @@ TEST(Migrations, AVersion10FileGetsAFilterOfAllItsKeysAtTheFirstMerge) {
         insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 10 may keep them
     }
     ArticleStore store(path, StoreOptions{.identity_merge_rows = 2, .identity_filter_min_keys = 4});
-    EXPECT_EQ(store.schema_version(), 11);
+    EXPECT_EQ(store.schema_version(), 12);
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_filter"), 0);

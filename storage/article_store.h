@@ -133,8 +133,10 @@ struct StoreOptions {
 // it also holds the batch's changed pages, up to 16 MiB, before it writes them early); a writer
 // that saves many articles of one week keeps that week's LSH rows in memory (at most 4 weeks,
 // 256-512 bytes per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); a writer
-// holds the Bloom filter of identity_keys (schema version 11: 3 bytes per key stored, up to 6
-// while it is rebuilt larger), read from the file at its first batch; once a
+// holds the Bloom filter of identity_keys (schema version 11: 12 bits per key of a capacity of
+// twice the keys stored when it was built, so at most 3 bytes per key stored), read from the file
+// at its first batch; every thread that uses SQLite keeps up to 8 MiB of SQLite's freed blocks
+// for reuse (storage/sqlite_allocator.h), until it ends; once a
 // commit leaves 4,000 pages (32 MiB with 8 KiB pages) in the WAL, a thread of the store checkpoints
 // it (its own SQLite connection), so commits do not wait for the copy and the fsyncs; it is joined
 // by the destructor. Each thread that calls prepare() keeps a zstd compression context (<= 0.6 MB),

@@ -13,9 +13,8 @@
 //     hashes, the zstd frame of body and html) while this thread save()s the prepared batches
 //     of B articles (default 1000; one transaction each). insert_per_s is
 //     articles / wall time of that phase; the writer's CPU time per article is given too.
-//     Article generation is not timed: chunks of 5,000, each generated while the writer and the
-//     producers wait with the clock stopped, the batches already prepared still queued (the
-//     chunk adds ~80 MB to peak memory);
+//     Article generation is not timed (done in chunks of 5,000 before each timed chunk, which
+//     adds ~80 MB to peak memory);
 //   - the search index: index_pending() once after the insert phase (the crawler calls it at
 //     the end of a run), reported on the line "search index: N articles in S s, X articles/s";
 //     --no-search-index skips it (quick runs of the other figures: the file is then smaller);
@@ -67,15 +66,9 @@ using baofeed::storage::ArticleStore;
 using baofeed::storage::PreparedArticle;
 using Clock = std::chrono::steady_clock;
 
-// Batches from the producer thread to the writer, at most `capacity` waiting. The producer can
-// also stop the writer between two batches, with the batches still queued, until the writer
-// has done something for it (next_chunk() returns when the writer calls chunk_ready()): the
-// writer thread generates the next chunk of the corpus then, off the clock, without draining the
-// pipeline.
+// Batches from the producer thread to the writer, at most `capacity` waiting.
 class BatchQueue {
   public:
-    enum class Next { batch, generate, closed };
-
     explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
     void push(std::vector<PreparedArticle> batch) {
         std::unique_lock lock(mutex_);
@@ -98,35 +91,17 @@ class BatchQueue {
             std::rethrow_exception(error_);
         }
     }
-    // Producer side: returns once the writer has called chunk_ready().
-    void next_chunk() {
+    // The next batch; nullopt once the producer closed the queue and it is empty.
+    std::optional<std::vector<PreparedArticle>> pop() {
         std::unique_lock lock(mutex_);
-        chunk_requested_ = true;
-        ready_.notify_all();
-        chunk_cv_.wait(lock, [&] { return !chunk_requested_; });
-    }
-    // Writer side: what comes next. Next::batch moves the next batch into `batch`;
-    // Next::generate: the producer waits in next_chunk() (this goes before the batches queued);
-    // Next::closed: the producer closed the queue and it is empty.
-    Next pop(std::vector<PreparedArticle>& batch) {
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return chunk_requested_ || !batches_.empty() || closed_; });
-        if (chunk_requested_) {
-            return Next::generate;
-        }
+        ready_.wait(lock, [&] { return !batches_.empty() || closed_; });
         if (batches_.empty()) {
-            return Next::closed;
+            return std::nullopt;
         }
-        batch = std::move(batches_.front());
+        std::vector<PreparedArticle> batch = std::move(batches_.front());
         batches_.pop_front();
         room_.notify_one();
-        return Next::batch;
-    }
-    // Writer side, after Next::generate: lets the producer go on.
-    void chunk_ready() {
-        std::lock_guard lock(mutex_);
-        chunk_requested_ = false;
-        chunk_cv_.notify_all();
+        return batch;
     }
 
   private:
@@ -134,10 +109,8 @@ class BatchQueue {
     std::mutex mutex_;
     std::condition_variable ready_;
     std::condition_variable room_;
-    std::condition_variable chunk_cv_;
     std::deque<std::vector<PreparedArticle>> batches_;
     bool closed_ = false;
-    bool chunk_requested_ = false;
     std::exception_ptr error_;
 };
 
@@ -530,16 +503,11 @@ int run(const Options& options) {
     const Timestamp now(std::chrono::seconds(kEpoch + kTwoYears + 86'400));
     const std::int64_t kBatch = options.batch;
 
-    // The articles are generated in chunks, off the clock. A producer thread prepares them
-    // (ArticleStore::prepare: the signature, JSON columns, hashes and zstd frame) batch by batch,
-    // each batch shared among options.producers threads as the crawler's parse threads share
-    // pages, while this thread saves the batches. The queue holds a few batches, so the producer
-    // runs at most that far ahead. Once a chunk is prepared, the producer stops the writer between
-    // two batches, which generates the next chunk while the producer waits (the clock stopped),
-    // and both go on: the batches still queued keep the writer busy while the next ones are
-    // prepared, as in a crawl, where pages keep coming. (Until session 6, the pipeline was drained
-    // and started empty at every chunk: the writer then waited for the first batch of each chunk,
-    // about 7 us per article, which no crawl has.)
+    // The articles are generated in chunks (not timed); then, timed, a producer thread
+    // prepares a chunk (ArticleStore::prepare: the signature, JSON columns, hashes and zstd
+    // frame) batch by batch, each batch shared among options.producers threads as the crawler's
+    // parse threads share pages, while this thread saves the batches. The queue holds a few
+    // batches, so the producer runs at most that far ahead.
     const std::int64_t chunk = std::max<std::int64_t>(kBatch, 5000) / kBatch * kBatch;
     double generate_cpu_ms = 0;
     double prepare_cpu_ms = 0;
@@ -553,23 +521,18 @@ int run(const Options& options) {
     std::size_t indexed = 0;
     {
         ArticleStore store(options.db);
-        auto generate = [&](std::int64_t first) {
+        std::int64_t saved = 0;
+        for (std::int64_t chunk_first = 0; chunk_first < n; chunk_first += chunk) {
             const double generate_start = cpu_ms();
             std::vector<Article> articles;
-            for (std::int64_t i = first; i < std::min(n, first + chunk); ++i) {
+            for (std::int64_t i = chunk_first; i < std::min(n, chunk_first + chunk); ++i) {
                 articles.push_back(corpus.article(i));
             }
             generate_cpu_ms += cpu_ms() - generate_start;
-            return articles;
-        };
-        std::vector<Article> articles = generate(0);
-        BatchQueue queue(4);
-        std::thread producer([&] {
-            try {
-                for (std::int64_t chunk_first = 0; chunk_first < n; chunk_first += chunk) {
-                    if (chunk_first > 0) {
-                        queue.next_chunk();  // this thread's `articles` are the next chunk's
-                    }
+            BatchQueue queue(4);
+            const auto start = Clock::now();
+            std::thread producer([&] {
+                try {
                     for (std::size_t first = 0; first < articles.size();
                          first += static_cast<std::size_t>(kBatch)) {
                         const std::size_t count =
@@ -596,54 +559,40 @@ int run(const Options& options) {
                         }
                         queue.push(std::move(batch));
                     }
+                } catch (...) {
+                    queue.fail(std::current_exception());
                 }
-            } catch (...) {
-                queue.fail(std::current_exception());
+                queue.close();
+            });
+            const double cpu_start = cpu_ms();
+            for (;;) {
+                const auto wait_start = Clock::now();
+                std::optional<std::vector<PreparedArticle>> batch = queue.pop();
+                wait_ms += ms_since(wait_start);
+                if (!batch) {
+                    break;
+                }
+                const auto batch_start = Clock::now();
+                for (const auto result : store.save(*batch, now)) {
+                    inserted += result == baofeed::storage::SaveResult::inserted ? 1U : 0U;
+                }
+                const std::int64_t before = saved;
+                saved += static_cast<std::int64_t>(batch->size());
+                if (before >= n - n / 10) {
+                    last_tenth_ms += ms_since(batch_start);
+                    last_tenth += static_cast<std::int64_t>(batch->size());
+                }
+                if (saved / 100'000 != before / 100'000) {
+                    std::fprintf(
+                        stderr, "  %lld articles, %.0f/s so far\n", static_cast<long long>(saved),
+                        static_cast<double>(saved) / ((insert_ms + ms_since(start)) / 1000.0));
+                }
             }
-            queue.close();
-        });
-        std::int64_t saved = 0;
-        std::int64_t generated = chunk;
-        auto start = Clock::now();
-        double cpu_start = cpu_ms();
-        for (;;) {
-            const auto wait_start = Clock::now();
-            std::vector<PreparedArticle> batch;
-            const BatchQueue::Next next = queue.pop(batch);
-            if (next == BatchQueue::Next::generate) {
-                insert_ms += ms_since(start);
-                insert_cpu_ms += cpu_ms() - cpu_start;
-                articles = generate(generated);
-                generated += chunk;
-                queue.chunk_ready();
-                start = Clock::now();
-                cpu_start = cpu_ms();
-                continue;
-            }
-            wait_ms += ms_since(wait_start);
-            if (next == BatchQueue::Next::closed) {
-                break;
-            }
-            const auto batch_start = Clock::now();
-            for (const auto result : store.save(batch, now)) {
-                inserted += result == baofeed::storage::SaveResult::inserted ? 1U : 0U;
-            }
-            const std::int64_t before = saved;
-            saved += static_cast<std::int64_t>(batch.size());
-            if (before >= n - n / 10) {
-                last_tenth_ms += ms_since(batch_start);
-                last_tenth += static_cast<std::int64_t>(batch.size());
-            }
-            if (saved / 100'000 != before / 100'000) {
-                std::fprintf(stderr, "  %lld articles, %.0f/s so far\n",
-                             static_cast<long long>(saved),
-                             static_cast<double>(saved) / ((insert_ms + ms_since(start)) / 1000.0));
-            }
+            insert_cpu_ms += cpu_ms() - cpu_start;
+            producer.join();
+            insert_ms += ms_since(start);
+            queue.rethrow();
         }
-        insert_ms += ms_since(start);
-        insert_cpu_ms += cpu_ms() - cpu_start;
-        producer.join();
-        queue.rethrow();
 
         // The search index, filled after the insert phase as the crawler does at the end of a
         // run.

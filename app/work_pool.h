@@ -1,5 +1,9 @@
 // A fixed set of worker threads running submitted jobs in FIFO order (CPU work: decoding and
 // extraction). Jobs must not throw (wrap them); the destructor waits for queued jobs and joins.
+// A pool may run at a lower scheduling priority than the rest of the process: its threads raise
+// their nice value by `nice_increment` (Linux: per thread; capped at 19; ignored where it cannot
+// be set), so that on a busy machine the serial stages (the fetch loop, the one writer thread)
+// get a core when they need one and the pool takes the rest.
 #pragma once
 
 #include <condition_variable>
@@ -13,7 +17,7 @@ namespace baofeed::app {
 
 class WorkPool {
   public:
-    explicit WorkPool(unsigned threads);
+    explicit WorkPool(unsigned threads, int nice_increment = 0);
     ~WorkPool();
     WorkPool(const WorkPool&) = delete;
     WorkPool& operator=(const WorkPool&) = delete;
@@ -23,7 +27,7 @@ class WorkPool {
     unsigned size() const { return static_cast<unsigned>(threads_.size()); }
 
   private:
-    void work();
+    void work(int nice_increment);
 
     std::mutex mutex_;
     std::condition_variable ready_;

@@ -9,12 +9,11 @@
 // site: new headline and dateline prefix, a paragraph cut or added), then measures through the
 // public ArticleStore API:
 //   - insert with dedup + clustering, as the crawler does it: P threads (default: one per
-//     core, as the crawler's parse pool) run ArticleStore::prepare() (signature, JSON columns,
-//     hashes, the zstd frame of body and html) while this thread save()s the prepared batches
-//     of B articles (default 1000; one transaction each). insert_per_s is
-//     articles / wall time of that phase; the writer's CPU time per article is given too.
-//     Article generation is not timed (done in chunks of 5,000 before each timed chunk, which
-//     adds ~80 MB to peak memory);
+//     core, at nice +10, as the crawler's parse pool) run ArticleStore::prepare() (signature, JSON
+//     columns, hashes, the zstd frame of body and html) while this thread save()s the prepared
+//     batches of B articles (default 1000; one transaction each). insert_per_s is articles / wall
+//     time of that phase; the writer's CPU time per article is given too. Article generation is not
+//     timed (done in chunks of 5,000 before each timed chunk, which adds ~80 MB to peak memory);
 //   - the search index: index_pending() once after the insert phase (the crawler calls it at
 //     the end of a run), reported on the line "search index: N articles in S s, X articles/s";
 //     --no-search-index skips it (quick runs of the other figures: the file is then smaller);
@@ -31,6 +30,7 @@
 // where Z is the slower of the two "latest 50" figures.
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -48,6 +48,7 @@
 #include <sys/resource.h>
 #include <thread>
 #include <time.h>
+#include <unistd.h>
 #include <vector>
 
 #include "bench/vietnamese_words.h"
@@ -65,6 +66,21 @@ using baofeed::Timestamp;
 using baofeed::storage::ArticleStore;
 using baofeed::storage::PreparedArticle;
 using Clock = std::chrono::steady_clock;
+
+// The prepare threads run at nice +10, as the crawler's parse pool does (app/pipeline.cpp,
+// kParseNice): the writer, the serial stage, gets a core whenever it has a batch.
+constexpr int kPrepareNice = 10;
+
+// Raises the calling thread's nice value by `increment` (Linux: per thread), as
+// app/work_pool.cpp does for the parse pool. Best effort.
+void lower_priority(int increment) {
+    const auto self = static_cast<id_t>(::gettid());
+    errno = 0;
+    const int current = ::getpriority(PRIO_PROCESS, self);
+    if (errno == 0 && current < 19) {
+        ::setpriority(PRIO_PROCESS, self, std::min(19, current + increment));
+    }
+}
 
 // Batches from the producer thread to the writer, at most `capacity` waiting.
 class BatchQueue {
@@ -532,6 +548,7 @@ int run(const Options& options) {
             BatchQueue queue(4);
             const auto start = Clock::now();
             std::thread producer([&] {
+                lower_priority(kPrepareNice);
                 try {
                     for (std::size_t first = 0; first < articles.size();
                          first += static_cast<std::size_t>(kBatch)) {
@@ -541,6 +558,9 @@ int run(const Options& options) {
                         // Thread t prepares articles t, t + P, t + 2P, ... of the batch.
                         std::vector<double> cpu(options.producers, 0.0);
                         auto slice = [&](unsigned t) {
+                            if (t != 0) {  // a helper thread (0 is this producer thread)
+                                lower_priority(kPrepareNice);
+                            }
                             const double slice_start = cpu_ms();
                             for (std::size_t i = t; i < count; i += options.producers) {
                                 batch[i] = ArticleStore::prepare(std::move(articles[first + i]));

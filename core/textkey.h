@@ -21,16 +21,18 @@ std::string normalize(std::string_view text);
 
 inline constexpr int kSignatureSize = 128;  // MinHash values (one-permutation bins)
 // LSH: the first kBands * kRows values, in kBands bands of kRows. P(candidate) for similarity s
-// is 1 - (1 - s^3)^16: 0.92 at the threshold 0.53 (as the 32 bands of 4 of signature version 1),
-// 0.99 at 0.7, 0.016 at 0.1; half the index rows of 32 x 4. Chosen with cluster_eval_test:
-// 12 x 3, 16 x 3 and 20 x 3 score the same there (recall 0.985, no false merge), 16 x 4 misses
-// the third TTXVN copy.
-inline constexpr int kBands = 16;
+// is 1 - (1 - s^3)^12: 0.86 at the threshold 0.53, 0.99 at 0.7, 0.012 at 0.1. Chosen with
+// cluster_eval_test: 12 x 3, 16 x 3 and 20 x 3 score the same there (recall 0.985, no false
+// merge), 16 x 4 misses the third TTXVN copy; 12 x 3 writes a quarter fewer index rows per article
+// than 16 x 3 (storage schema version 13; 16 x 3 until then) and a lookup probes a quarter fewer
+// buckets.
+inline constexpr int kBands = 12;
 inline constexpr int kRows = 3;
 
 // Version of the signature format. Stored signatures of another version must be recomputed
 // (storage does it in a migration). Version 1: 128 MinHash functions h1 + i * h2 per shingle,
-// 32 bands of 4. Version 2: one-permutation hashing with optimal densification, 16 bands of 3.
+// 32 bands of 4. Version 2: one-permutation hashing with optimal densification (banded 16 x 3,
+// then 12 x 3: the values are the same, only the index rows differ).
 inline constexpr int kSignatureVersion = 2;
 
 struct Signature {

@@ -585,7 +585,7 @@ class LshCache {
 
     // Counts a SQL lookup in `bucket`, which holds about `articles` articles (asked of
     // `count` on the first lookup only); true when the bucket should now be loaded: when the
-    // lookups made would have paid for loading it (one lookup, 48 range probes, costs about
+    // lookups made would have paid for loading it (one lookup, 36 range probes, costs about
     // as much as loading 16 articles' rows).
     template <typename Count>
     bool count_probe(std::uint32_t bucket, Count count) {
@@ -1175,7 +1175,7 @@ bool ArticleStore::Impl::is_tombstoned(const Article& article) {
                        [&](const std::string& url) { return !url.empty() && check("url", url); });
 }
 
-// Candidate ids from the story_lsh table: 48 range probes in one statement.
+// Candidate ids from the story_lsh table: 36 range probes (kProbes) in one statement.
 void ArticleStore::Impl::sql_candidates(const BandHashes& bands, std::uint32_t bucket,
                                         std::vector<std::int64_t>& ids) {
     ScopedReset guard(candidates);

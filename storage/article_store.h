@@ -206,8 +206,8 @@ class ArticleStore {
     // Canonical URLs of stored articles that tell the same story as `article` (similarity of
     // their signatures >= textkey::kSameStoryThreshold), most similar first, at most `limit`
     // (0 = all candidates). The article's own record (by canonical URL) is left out. Reads only
-    // the LSH buckets of the article's signature in the window of save() (3 weeks x 16 bands:
-    // 48 range probes), never all articles; the story date is `published`, else the stored
+    // the LSH buckets of the article's signature in the window of save() (3 weeks x 12 bands:
+    // 36 range probes), never all articles; the story date is `published`, else the stored
     // record's first_seen, else the current time.
     std::vector<std::string> near_duplicates(const Article& article, std::size_t limit) const;
 

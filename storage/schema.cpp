@@ -488,10 +488,21 @@ CREATE INDEX articles_cluster_newest
     ON articles (cluster_id, coalesce(published, first_seen) DESC);
 )sql";
 
+// Version 13: story_lsh has 12 rows per signed article instead of 16 (textkey::kBands: the LSH
+// takes 12 bands of 3 signature values, no longer 16). The signatures themselves are unchanged.
+// Every row goes, and every signed article goes back to unsigned_articles with recluster = 0:
+// ArticleStore signs it again when it opens the file (its clusters stay as they are), writing its
+// 12 rows; until then it is not found as a near-duplicate, as after version 4.
+constexpr std::string_view kSchemaV13 = R"sql(
+DELETE FROM story_lsh;
+INSERT OR IGNORE INTO unsigned_articles (article_id, recluster)
+    SELECT article_id, 0 FROM story_signatures;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},       {2, kSchemaV2},       {3, kSchemaV3},   {4, kSchemaV4},
-    {5, kSchemaV5, true}, {6, kSchemaV6, true}, {7, kSchemaV7},   {8, kSchemaV8},
-    {9, kSchemaV9},       {10, kSchemaV10},     {11, kSchemaV11}, {12, kSchemaV12},
+    {1, kSchemaV1},       {2, kSchemaV2},   {3, kSchemaV3},   {4, kSchemaV4}, {5, kSchemaV5, true},
+    {6, kSchemaV6, true}, {7, kSchemaV7},   {8, kSchemaV8},   {9, kSchemaV9}, {10, kSchemaV10},
+    {11, kSchemaV11},     {12, kSchemaV12}, {13, kSchemaV13},
 };
 
 void check_sequence(std::span<const Migration> steps) {

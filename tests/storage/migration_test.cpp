@@ -195,9 +195,9 @@ void expect_consistent(const std::string& path) {
     }
 }
 
-TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsTwelve) {
-    ASSERT_EQ(latest_version(), 12);
-    ASSERT_EQ(ArticleStore::latest_schema_version(), 12);
+TEST(Migrations, EveryVersionIsOneStepAndTheLatestIsThirteen) {
+    ASSERT_EQ(latest_version(), 13);
+    ASSERT_EQ(ArticleStore::latest_schema_version(), 13);
 }
 
 TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlState) {
@@ -214,7 +214,7 @@ TEST(Migrations, AVersion1FileKeepsItsArticlesAndGainsClustersSearchAndCrawlStat
         insert_v1(db, aliased, 300);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
 
     // Data kept, new fields empty, checked = updated.
     const auto copy1 = store.find("https://m.baothainguyen.vn/rung.html");
@@ -291,7 +291,7 @@ TEST(Migrations, AVersion2FileKeepsIdentityRevisionsAndClustersAndGainsCrawlStat
         db.exec("UPDATE articles SET updated = 250 WHERE id = " + std::to_string(keyed_id));
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
 
     const auto found = store.find(keyed.canonical_url);
     ASSERT_TRUE(found.has_value());
@@ -447,7 +447,7 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
         ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
 
     // Data and identity kept: by canonical URL, by alias, by site ID under a new URL.
     ASSERT_TRUE(store.find(keyed.urls[1]).has_value());
@@ -460,8 +460,8 @@ TEST(Migrations, AVersion4FileKeepsIdentityClustersAndSearchWithoutRecomputingSi
     EXPECT_EQ(store.find(moved.canonical_url)->article.canonical_url, keyed.canonical_url);
     EXPECT_EQ(store.list(std::nullopt, 0).size(), 2U);
 
-    // The LSH rows were converted, not recomputed (nothing was left to sign): each carries the
-    // week of its story date, and a copy finds the stored wire story through them.
+    // The LSH rows (converted by version 5, recomputed with 12 bands by version 13) carry the
+    // week of the story date, and a copy finds the stored wire story through them.
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
@@ -617,7 +617,7 @@ TEST(Migrations, AVersion5FileKeepsItsPlainBodiesReadableSearchableAndRevisable)
             "'[\"Đoạn cũ\"]', '[]', '[]', '<p>Đoạn cũ</p>')");
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     {
         Database check(path);  // the migration rewrote no article
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE packed IS NULL"), 2);
@@ -702,7 +702,7 @@ TEST(Migrations, AVersion6FileKeepsItsRawPagesReadableAndGainsDictionaries) {
         }
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     const std::vector<RawPage> pages = store.raw_pages("https://baobackan.vn/a.html");
     ASSERT_EQ(pages.size(), 2U);
     EXPECT_EQ(pages[0].html, html);
@@ -782,7 +782,7 @@ TEST(Migrations, AVersion7FileHasItsSearchIndexRebuiltWithTheBaofeedTokenizer) {
         ASSERT_EQ(db.query_int("SELECT indexed_upto FROM search_state"), 3);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     {
         // The index is empty and every article waits for index_pending().
         Database check(path);
@@ -861,7 +861,7 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
         insert_v5(db, unpacked, 100);
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     {
         Database check(path);  // every row has a new hash
         EXPECT_EQ(check.query_int("SELECT count(*) FROM articles WHERE content_hash IN (" +
@@ -898,7 +898,7 @@ TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable
         insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 9 kept them
     }
     ArticleStore store(path);
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_keys"), 3);
@@ -936,7 +936,7 @@ TEST(Migrations, AVersion10FileGetsAFilterOfAllItsKeysAtTheFirstMerge) {
         insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 10 may keep them
     }
     ArticleStore store(path, StoreOptions{.identity_merge_rows = 2, .identity_filter_min_keys = 4});
-    EXPECT_EQ(store.schema_version(), 12);
+    EXPECT_EQ(store.schema_version(), 13);
     {
         Database check(path);
         EXPECT_EQ(check.query_int("SELECT count(*) FROM identity_filter"), 0);
@@ -958,6 +958,51 @@ TEST(Migrations, AVersion10FileGetsAFilterOfAllItsKeysAtTheFirstMerge) {
     }
     EXPECT_EQ(store.save({by_alias}, at(500))[0], SaveResult::unchanged);
     EXPECT_EQ(store.list(std::nullopt, 0).size(), 4U);
+    expect_consistent(path);
+}
+
+TEST(Migrations, AVersion12FileKeepsTwelveLshRowsPerArticleAndItsClusters) {
+    TempDir dir;
+    const std::string path = dir.file("v12.db");
+    std::int64_t wire_cluster = 0;
+    {
+        ArticleStore store(path);
+        store.save({wire_copy(0), wire_copy(1), forest_fire_story()}, at(100));
+        wire_cluster = store.find(wire_copy(0).canonical_url)->cluster;
+        ASSERT_EQ(store.find(wire_copy(1).canonical_url)->cluster, wire_cluster);
+    }
+    {
+        // As a version 12 program left it: 16 rows per signed article (bands 12 to 15 are rows
+        // no band of version 13 gives).
+        Database db(path);
+        std::vector<std::int64_t> extra;
+        Statement rows = db.prepare("SELECT max(key) FROM story_lsh GROUP BY key & 4294967295");
+        while (rows.step()) {
+            for (std::int64_t n = 1; n <= 4; ++n) {  // the next bucket hashes of the same week
+                extra.push_back(rows.column_int64(0) + (n << 32));
+            }
+        }
+        Statement add = db.prepare("INSERT INTO story_lsh (key) VALUES (?1)");
+        for (const std::int64_t key : extra) {
+            add.reset();
+            add.bind(1, key);
+            add.run();
+        }
+        ASSERT_EQ(db.query_int("SELECT count(*) FROM story_lsh"), 3 * (textkey::kBands + 4));
+        db.exec("PRAGMA user_version = 12");
+    }
+    ArticleStore store(path);
+    EXPECT_EQ(store.schema_version(), 13);
+    {
+        Database check(path);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), 3 * textkey::kBands);
+        EXPECT_EQ(check.query_int("SELECT count(*) FROM unsigned_articles"), 0);
+    }
+    EXPECT_EQ(store.find(wire_copy(0).canonical_url)->cluster, wire_cluster);
+    EXPECT_EQ(store.find(wire_copy(1).canonical_url)->cluster, wire_cluster);
+    EXPECT_EQ(store.near_duplicates(wire_copy(2), 0).size(), 2U);
+    EXPECT_EQ(store.save({wire_copy(2)}, at(200))[0], SaveResult::inserted);
+    EXPECT_EQ(store.find(wire_copy(2).canonical_url)->cluster, wire_cluster);
     expect_consistent(path);
 }
 

@@ -490,8 +490,8 @@ constexpr std::string_view kNewestFirst =
     "ORDER BY coalesce(a.published, a.first_seen) DESC, a.id ASC";
 
 // The SQL lookup of LSH candidates: one rowid range of story_lsh per (bucket, band) of the
-// window (?1 .. ?48 are the ranges' first keys), article ids only. The LIMIT bounds the work of
-// one lookup even for a bucket crowded by boilerplate.
+// window (?1 .. ?36, kProbes, are the ranges' first keys), article ids only. The LIMIT bounds the
+// work of one lookup even for a bucket crowded by boilerplate.
 constexpr int kProbes = static_cast<int>(kWindow) * textkey::kBands;
 constexpr std::size_t kMaxCandidates = 1000;
 
@@ -552,7 +552,7 @@ struct Candidate {
 };
 
 // The writer's in-memory copy of the story_lsh rows of recent time buckets, so that save()
-// finds the candidates of a story without 48 B-tree probes. A bucket is loaded (one range scan)
+// finds the candidates of a story without 36 B-tree probes. A bucket is loaded (one range scan)
 // once save()'s SQL lookups in it would have paid for that (count_probe), so a short run
 // saving a few articles of a busy week does not load it; at
 // most kMaxBuckets are kept (the least recently used goes). Each is an open-addressing table of

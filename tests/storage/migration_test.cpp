@@ -883,20 +883,30 @@ TEST(Migrations, AVersion8FileIsRehashedSoThatArticlesFetchedAgainUnchangedStayU
     expect_consistent(path);
 }
 
-TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable) {
-    TempDir dir;
-    const std::string path = dir.file("v9.db");
+// The forest fire story with a site ID and a mobile alias: three identity keys.
+Article keyed_story() {
     Article keyed = forest_fire_story();
     keyed.id_key = "baobackan#4711";
     keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/rung.html"};
-    {
-        Database db(path);
-        configure_connection(db);
-        register_fts_tokenizer(db);
-        register_content_functions(db);
-        ASSERT_EQ(apply_migrations(db, migrations().first(9)), 9);
-        insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 9 kept them
-    }
+    return keyed;
+}
+
+// A file at schema `version` (9 or 10) holding `keyed`, its keys in identity_keys as those
+// versions kept them.
+void write_keyed_file(const std::string& path, int version, const Article& keyed) {
+    Database db(path);
+    configure_connection(db);
+    register_fts_tokenizer(db);
+    register_content_functions(db);
+    ASSERT_EQ(apply_migrations(db, migrations().first(version)), version);
+    insert_v7(db, keyed, 100);
+}
+
+TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable) {
+    TempDir dir;
+    const std::string path = dir.file("v9.db");
+    const Article keyed = keyed_story();
+    write_keyed_file(path, 9, keyed);
     ArticleStore store(path);
     EXPECT_EQ(store.schema_version(), 13);
     {
@@ -924,17 +934,8 @@ TEST(Migrations, AVersion9FileKeepsItsIdentityKeysAndPutsNewOnesInTheRecentTable
 TEST(Migrations, AVersion10FileGetsAFilterOfAllItsKeysAtTheFirstMerge) {
     TempDir dir;
     const std::string path = dir.file("v10.db");
-    Article keyed = forest_fire_story();
-    keyed.id_key = "baobackan#4711";
-    keyed.urls = {keyed.canonical_url, "https://m.baobackan.vn/rung.html"};
-    {
-        Database db(path);
-        configure_connection(db);
-        register_fts_tokenizer(db);
-        register_content_functions(db);
-        ASSERT_EQ(apply_migrations(db, migrations().first(10)), 10);
-        insert_v7(db, keyed, 100);  // its keys in identity_keys, as version 10 may keep them
-    }
+    const Article keyed = keyed_story();
+    write_keyed_file(path, 10, keyed);
     ArticleStore store(path, StoreOptions{.identity_merge_rows = 2, .identity_filter_min_keys = 4});
     EXPECT_EQ(store.schema_version(), 13);
     {

@@ -557,7 +557,7 @@ struct Candidate {
 // saving a few articles of a busy week does not load it; at
 // most kMaxBuckets are kept (the least recently used goes). Each is an open-addressing table of
 // (band hash << 32 | article id) with load factor 1/4 .. 1/2: 16 to 32 bytes per LSH row, so
-// 256 to 512 bytes per article of the loaded weeks (4 weeks of 10,000 articles: <= 20 MB).
+// 192 to 384 bytes per article of the loaded weeks (4 weeks of 10,000 articles: <= 16 MB).
 // Entries hold the full 32-bit band hashes of the articles that story_lsh lists in the bucket
 // (load() reads their signatures): candidates here are those of story_lsh less the ones whose
 // band hashes agree in story_lsh's 20 bits only. Kept so as long as the store keeps it so: save()

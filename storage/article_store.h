@@ -132,7 +132,7 @@ struct StoreOptions {
 // Resources: SQLite's page cache (configure_connection: 4 MiB per connection; during a save() batch
 // it also holds the batch's changed pages, up to 16 MiB, before it writes them early); a writer
 // that saves many articles of one week keeps that week's LSH rows in memory (at most 4 weeks,
-// 256-512 bytes per article of those weeks, e.g. <= 20 MB for 4 weeks of 10,000 articles); a writer
+// 192-384 bytes per article of those weeks, e.g. <= 16 MB for 4 weeks of 10,000 articles); a writer
 // holds the Bloom filter of identity_keys (schema version 11: 12 bits per key of a capacity of
 // twice the keys stored when it was built, so at most 3 bytes per key stored), read from the file
 // at its first batch; every thread that uses SQLite keeps up to 8 MiB of SQLite's freed blocks

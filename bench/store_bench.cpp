@@ -8,12 +8,14 @@
 // images, aliases, site article IDs; ~5% syndicated copies of an earlier article on another
 // site: new headline and dateline prefix, a paragraph cut or added), then measures through the
 // public ArticleStore API:
-//   - insert with dedup + clustering, as the crawler does it: P threads (default: one per
-//     core, at nice +10, as the crawler's parse pool) run ArticleStore::prepare() (signature, JSON
-//     columns, hashes, the zstd frame of body and html) while this thread save()s the prepared
-//     batches of B articles (default 1000; one transaction each). insert_per_s is articles / wall
-//     time of that phase; the writer's CPU time per article is given too. Article generation is not
-//     timed (done in chunks of 5,000 before each timed chunk, which adds ~80 MB to peak memory);
+//   - insert with dedup + clustering, as the crawler does it: P persistent threads (default: one
+//     per core, at nice +10, as the crawler's parse pool) each take the next article when free and
+//     run ArticleStore::prepare() on it (signature, JSON columns, hashes, the zstd frame of body
+//     and html) while this thread save()s the prepared articles in batches of B (default 1000; one
+//     transaction each), in order. insert_per_s is articles / wall time of that phase; the
+//     writer's CPU time per article is given too. Article generation is not timed: the pipeline is
+//     stopped, without draining it, to generate the next chunk of 2,500 (InsertPipeline below;
+//     at most two chunks wait, ~80 MB of peak memory);
 //   - the search index: index_pending() once after the insert phase (the crawler calls it at
 //     the end of a run), reported on the line "search index: N articles in S s, X articles/s";
 //     --no-search-index skips it (quick runs of the other figures: the file is then smaller);
@@ -40,6 +42,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -81,54 +84,6 @@ void lower_priority(int increment) {
         ::setpriority(PRIO_PROCESS, self, std::min(19, current + increment));
     }
 }
-
-// Batches from the producer thread to the writer, at most `capacity` waiting.
-class BatchQueue {
-  public:
-    explicit BatchQueue(std::size_t capacity) : capacity_(capacity) {}
-    void push(std::vector<PreparedArticle> batch) {
-        std::unique_lock lock(mutex_);
-        room_.wait(lock, [&] { return batches_.size() < capacity_; });
-        batches_.push_back(std::move(batch));
-        ready_.notify_one();
-    }
-    void close() {
-        std::lock_guard lock(mutex_);
-        closed_ = true;
-        ready_.notify_all();
-    }
-    void fail(std::exception_ptr error) {
-        std::lock_guard lock(mutex_);
-        error_ = std::move(error);
-    }
-    void rethrow() {
-        std::lock_guard lock(mutex_);
-        if (error_) {
-            std::rethrow_exception(error_);
-        }
-    }
-    // The next batch; nullopt once the producer closed the queue and it is empty.
-    std::optional<std::vector<PreparedArticle>> pop() {
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return !batches_.empty() || closed_; });
-        if (batches_.empty()) {
-            return std::nullopt;
-        }
-        std::vector<PreparedArticle> batch = std::move(batches_.front());
-        batches_.pop_front();
-        room_.notify_one();
-        return batch;
-    }
-
-  private:
-    std::size_t capacity_;
-    std::mutex mutex_;
-    std::condition_variable ready_;
-    std::condition_variable room_;
-    std::deque<std::vector<PreparedArticle>> batches_;
-    bool closed_ = false;
-    std::exception_ptr error_;
-};
 
 constexpr std::array<std::string_view, 20> kSites = {
     "baobackan",     "baothainguyen", "baocaobang",   "baolangson",  "baohagiang",
@@ -378,6 +333,268 @@ void remove_db(const std::string& path) {
     }
 }
 
+// The insert phase, shaped like the crawler's pipeline (app/pipeline.cpp): a pool of persistent
+// prepare threads at nice +10, each taking the next article as soon as it is free (the parse
+// pool runs one job per page), and the calling thread, the writer, saving the prepared articles
+// in batches, in order, one transaction each (the crawler's writer thread).
+//
+// The corpus is generated off the clock, by the writer, in chunks: when fewer than a chunk of
+// generated articles is left for the prepare threads, the writer stops the pipeline between two
+// of its batches (each prepare thread finishes the article it holds, then waits), stops the clock,
+// stops the clock, generates the next chunk and starts both again. The batches already prepared
+// stay queued, so the pipeline never drains, as in a crawl, where pages keep coming.
+//
+// The store's WAL checkpointer thread goes on while the clock is stopped (waiting for it to finish
+// would put its fsyncs, which a crawl overlaps with work, on the clock, both cores idle). So that
+// its work is not hidden, its CPU time then (all threads' but the writer's:
+// Result::background_cpu_ms) is added to the insert time, in full, as if nothing had run beside
+// it. After the last batch, the clock runs until the checkpointer is done
+// (ArticleStore::wait_for_checkpoint).
+//
+// Prepare threads run at most `ahead` batches ahead of the batch the writer is saving.
+class InsertPipeline {
+  public:
+    struct Result {
+        std::size_t inserted = 0;      // SaveResult::inserted
+        double insert_ms = 0;          // wall clock with the pipeline running, plus
+                                       // background_cpu_ms
+        double wait_ms = 0;            // the writer waiting for a batch
+        double writer_cpu_ms = 0;      // the writer's CPU with the pipeline running
+        double prepare_cpu_ms = 0;     // all prepare threads, in ArticleStore::prepare
+        double generate_cpu_ms = 0;    // off the clock
+        double background_cpu_ms = 0;  // other threads' CPU while the clock was stopped
+        double last_tenth_ms = 0;      // save() of the batches of the last tenth
+        std::int64_t last_tenth = 0;   // articles in those batches
+        std::int64_t pauses = 0;
+    };
+
+    InsertPipeline(const Corpus& corpus, std::int64_t n, std::int64_t batch, unsigned producers,
+                   std::int64_t chunk)
+        : corpus_(corpus),
+          n_(n),
+          batch_(batch),
+          producers_(std::max(1U, producers)),
+          chunk_(chunk) {}
+
+    Result run(ArticleStore& store, Timestamp now) {
+        Result result;
+        generate(result);  // the first chunk
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < producers_; ++t) {
+            threads.emplace_back([this] { produce(); });
+        }
+        const std::int64_t batches = (n_ + batch_ - 1) / batch_;
+        std::int64_t saved = 0;
+        auto segment_start = Clock::now();
+        double segment_cpu = cpu_ms();
+        try {
+            for (std::int64_t b = 0; b < batches; ++b) {
+                std::vector<PreparedArticle> batch;
+                {
+                    std::unique_lock lock(mutex_);
+                    for (;;) {
+                        const auto wait_start = Clock::now();
+                        writer_cv_.wait(lock,
+                                        [&] { return error_ || !ready_.empty() || needs_chunk(); });
+                        result.wait_ms += ms_since(wait_start);
+                        if (error_ || !ready_.empty()) {
+                            break;
+                        }
+                        // Stop the pipeline (the prepare threads finish their article), then the
+                        // clock; generate; start both again.
+                        paused_ = true;
+                        writer_cv_.wait(lock, [&] { return active_ == 0; });
+                        lock.unlock();
+                        result.insert_ms += ms_since(segment_start);
+                        result.writer_cpu_ms += cpu_ms() - segment_cpu;
+                        const double process_start = process_cpu_ms();
+                        const double own_start = cpu_ms();
+                        generate(result);
+                        lock.lock();
+                        result.background_cpu_ms += std::max(  // clocks of different granularity
+                            0.0, (process_cpu_ms() - process_start) - (cpu_ms() - own_start));
+                        ++result.pauses;
+                        paused_ = false;
+                        producer_cv_.notify_all();
+                        segment_start = Clock::now();
+                        segment_cpu = cpu_ms();
+                    }
+                    if (error_) {
+                        break;
+                    }
+                    batch = std::move(ready_.front());
+                    ready_.pop_front();
+                    writing_ = b;
+                    producer_cv_.notify_all();
+                }
+                const auto batch_start = Clock::now();
+                for (const auto outcome : store.save(batch, now)) {
+                    result.inserted += outcome == baofeed::storage::SaveResult::inserted ? 1U : 0U;
+                }
+                const std::int64_t before = saved;
+                saved += static_cast<std::int64_t>(batch.size());
+                if (before >= n_ - n_ / 10) {
+                    result.last_tenth_ms += ms_since(batch_start);
+                    result.last_tenth += static_cast<std::int64_t>(batch.size());
+                }
+                if (saved / 100'000 != before / 100'000) {
+                    std::fprintf(stderr, "  %lld articles, %.0f/s so far\n",
+                                 static_cast<long long>(saved),
+                                 static_cast<double>(saved) /
+                                     ((result.insert_ms + ms_since(segment_start)) / 1000.0));
+                }
+            }
+            store.wait_for_checkpoint();
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            if (!error_) {
+                error_ = std::current_exception();
+            }
+        }
+        result.insert_ms += ms_since(segment_start) + result.background_cpu_ms;
+        result.writer_cpu_ms += cpu_ms() - segment_cpu;
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+            producer_cv_.notify_all();
+        }
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+        if (error_) {
+            std::rethrow_exception(error_);
+        }
+        result.prepare_cpu_ms = prepare_cpu_ms_;
+        return result;
+    }
+
+  private:
+    struct Batch {
+        std::vector<PreparedArticle> articles;
+        std::size_t left = 0;  // articles not prepared yet
+    };
+
+    static double process_cpu_ms() {
+        timespec t{};
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_nsec) / 1e6;
+    }
+
+    // Under mutex_: the prepare threads would soon run out of articles.
+    bool needs_chunk() const {
+        return generated_ < n_ && static_cast<std::int64_t>(pending_.size()) < chunk_;
+    }
+
+    // Appends the next chunk of the corpus to pending_. The prepare threads are waiting (or not
+    // started): pending_ is only read and written under mutex_, and the chunk is built outside.
+    void generate(Result& result) {
+        const double start = cpu_ms();
+        const std::int64_t first = generated_;
+        const std::int64_t last = std::min(n_, first + chunk_);
+        std::vector<Article> chunk;
+        chunk.reserve(static_cast<std::size_t>(last - first));
+        for (std::int64_t i = first; i < last; ++i) {
+            chunk.push_back(corpus_.article(i));
+        }
+        result.generate_cpu_ms += cpu_ms() - start;
+        std::lock_guard lock(mutex_);
+        for (Article& article : chunk) {
+            pending_.push_back(std::move(article));
+        }
+        generated_ = last;
+    }
+
+    void produce() {
+        lower_priority(kPrepareNice);
+        double cpu = 0;
+        for (;;) {
+            std::int64_t index = 0;
+            Article article;
+            {
+                std::unique_lock lock(mutex_);
+                producer_cv_.wait(lock, [&] {
+                    return stopping_ || error_ || taken_ == n_ ||
+                           (!paused_ && !pending_.empty() &&
+                            taken_ / batch_ < writing_ + 1 + kAhead);
+                });
+                if (stopping_ || error_ || taken_ == n_) {
+                    break;
+                }
+                index = taken_++;
+                article = std::move(pending_.front());
+                pending_.pop_front();
+                ++active_;
+                if (static_cast<std::int64_t>(pending_.size()) == chunk_ - 1) {
+                    writer_cv_.notify_one();  // needs_chunk() just became true
+                }
+                if (index % batch_ == 0) {
+                    Batch& b = in_progress_[index / batch_];
+                    b.left = static_cast<std::size_t>(std::min(batch_, n_ - index));
+                    b.articles.resize(b.left);
+                }
+            }
+            PreparedArticle prepared;
+            try {
+                const double start = cpu_ms();
+                prepared = ArticleStore::prepare(std::move(article));
+                cpu += cpu_ms() - start;
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                if (!error_) {
+                    error_ = std::current_exception();
+                }
+                --active_;
+                writer_cv_.notify_one();
+                producer_cv_.notify_all();
+                break;
+            }
+            std::lock_guard lock(mutex_);
+            Batch& b = in_progress_[index / batch_];
+            b.articles[static_cast<std::size_t>(index % batch_)] = std::move(prepared);
+            --b.left;
+            --active_;
+            // Batches complete in order of their first article, not always in order: only a
+            // run of complete batches from the oldest one on goes to the writer.
+            bool moved = false;
+            while (!in_progress_.empty() && in_progress_.begin()->second.left == 0) {
+                ready_.push_back(std::move(in_progress_.begin()->second.articles));
+                in_progress_.erase(in_progress_.begin());
+                moved = true;
+            }
+            if (moved || (paused_ && active_ == 0)) {
+                writer_cv_.notify_one();
+            }
+        }
+        std::lock_guard lock(mutex_);
+        prepare_cpu_ms_ += cpu;
+    }
+
+    // How many batches the prepare threads may run ahead of the one being saved (the batches
+    // queued, then the one being prepared).
+    static constexpr std::int64_t kAhead = 5;
+
+    const Corpus& corpus_;
+    const std::int64_t n_;
+    const std::int64_t batch_;
+    const unsigned producers_;
+    const std::int64_t chunk_;
+
+    std::mutex mutex_;
+    std::condition_variable producer_cv_;
+    std::condition_variable writer_cv_;
+    std::deque<Article> pending_;  // generated, not taken yet
+    std::int64_t generated_ = 0;   // articles generated so far
+    std::int64_t taken_ = 0;       // articles taken by a prepare thread so far
+    std::int64_t writing_ = -1;    // the batch the writer took last
+    int active_ = 0;               // prepare threads holding an article
+    bool paused_ = false;
+    bool stopping_ = false;
+    std::map<std::int64_t, Batch> in_progress_;       // by batch number
+    std::deque<std::vector<PreparedArticle>> ready_;  // complete, in order
+    double prepare_cpu_ms_ = 0;
+    std::exception_ptr error_;
+};
+
 struct Measures {
     double lookup_ms = 0;
     double lookup_cpu_ms = 0;
@@ -519,100 +736,16 @@ int run(const Options& options) {
     const Timestamp now(std::chrono::seconds(kEpoch + kTwoYears + 86'400));
     const std::int64_t kBatch = options.batch;
 
-    // The articles are generated in chunks (not timed); then, timed, a producer thread
-    // prepares a chunk (ArticleStore::prepare: the signature, JSON columns, hashes and zstd
-    // frame) batch by batch, each batch shared among options.producers threads as the crawler's
-    // parse threads share pages, while this thread saves the batches. The queue holds a few
-    // batches, so the producer runs at most that far ahead.
-    const std::int64_t chunk = std::max<std::int64_t>(kBatch, 5000) / kBatch * kBatch;
-    double generate_cpu_ms = 0;
-    double prepare_cpu_ms = 0;
-    double insert_ms = 0;
-    double insert_cpu_ms = 0;
-    double last_tenth_ms = 0;
-    std::int64_t last_tenth = 0;
-    std::size_t inserted = 0;
+    // Generated in chunks of 2,500 off the clock (InsertPipeline): at most two chunks of
+    // articles are waiting at a time.
+    const std::int64_t chunk = 2500;
+    InsertPipeline::Result inserting;
     double index_ms = 0;
-    double wait_ms = 0;
     std::size_t indexed = 0;
     {
         ArticleStore store(options.db);
-        std::int64_t saved = 0;
-        for (std::int64_t chunk_first = 0; chunk_first < n; chunk_first += chunk) {
-            const double generate_start = cpu_ms();
-            std::vector<Article> articles;
-            for (std::int64_t i = chunk_first; i < std::min(n, chunk_first + chunk); ++i) {
-                articles.push_back(corpus.article(i));
-            }
-            generate_cpu_ms += cpu_ms() - generate_start;
-            BatchQueue queue(4);
-            const auto start = Clock::now();
-            std::thread producer([&] {
-                lower_priority(kPrepareNice);
-                try {
-                    for (std::size_t first = 0; first < articles.size();
-                         first += static_cast<std::size_t>(kBatch)) {
-                        const std::size_t count =
-                            std::min(static_cast<std::size_t>(kBatch), articles.size() - first);
-                        std::vector<PreparedArticle> batch(count);
-                        // Thread t prepares articles t, t + P, t + 2P, ... of the batch.
-                        std::vector<double> cpu(options.producers, 0.0);
-                        auto slice = [&](unsigned t) {
-                            if (t != 0) {  // a helper thread (0 is this producer thread)
-                                lower_priority(kPrepareNice);
-                            }
-                            const double slice_start = cpu_ms();
-                            for (std::size_t i = t; i < count; i += options.producers) {
-                                batch[i] = ArticleStore::prepare(std::move(articles[first + i]));
-                            }
-                            cpu[t] = cpu_ms() - slice_start;
-                        };
-                        {
-                            std::vector<std::jthread> helpers;
-                            for (unsigned t = 1; t < options.producers; ++t) {
-                                helpers.emplace_back(slice, t);
-                            }
-                            slice(0);
-                        }
-                        for (const double c : cpu) {
-                            prepare_cpu_ms += c;
-                        }
-                        queue.push(std::move(batch));
-                    }
-                } catch (...) {
-                    queue.fail(std::current_exception());
-                }
-                queue.close();
-            });
-            const double cpu_start = cpu_ms();
-            for (;;) {
-                const auto wait_start = Clock::now();
-                std::optional<std::vector<PreparedArticle>> batch = queue.pop();
-                wait_ms += ms_since(wait_start);
-                if (!batch) {
-                    break;
-                }
-                const auto batch_start = Clock::now();
-                for (const auto result : store.save(*batch, now)) {
-                    inserted += result == baofeed::storage::SaveResult::inserted ? 1U : 0U;
-                }
-                const std::int64_t before = saved;
-                saved += static_cast<std::int64_t>(batch->size());
-                if (before >= n - n / 10) {
-                    last_tenth_ms += ms_since(batch_start);
-                    last_tenth += static_cast<std::int64_t>(batch->size());
-                }
-                if (saved / 100'000 != before / 100'000) {
-                    std::fprintf(
-                        stderr, "  %lld articles, %.0f/s so far\n", static_cast<long long>(saved),
-                        static_cast<double>(saved) / ((insert_ms + ms_since(start)) / 1000.0));
-                }
-            }
-            insert_cpu_ms += cpu_ms() - cpu_start;
-            producer.join();
-            insert_ms += ms_since(start);
-            queue.rethrow();
-        }
+        InsertPipeline pipeline(corpus, n, kBatch, options.producers, chunk);
+        inserting = pipeline.run(store, now);
 
         // The search index, filled after the insert phase as the crawler does at the end of a
         // run.
@@ -622,9 +755,12 @@ int run(const Options& options) {
             index_ms = ms_since(index_start);
         }
     }
-    const double insert_per_s = static_cast<double>(n) / (insert_ms / 1000.0);
+    const double insert_per_s = static_cast<double>(n) / (inserting.insert_ms / 1000.0);
     const double last_tenth_per_s =
-        last_tenth > 0 ? static_cast<double>(last_tenth) / (last_tenth_ms / 1000.0) : 0;
+        inserting.last_tenth > 0
+            ? static_cast<double>(inserting.last_tenth) / (inserting.last_tenth_ms / 1000.0)
+            : 0;
+    const auto per_article_us = [n](double ms) { return 1000.0 * ms / static_cast<double>(n); };
 
     Measures m;
     {
@@ -643,22 +779,23 @@ int run(const Options& options) {
     std::printf(
         "corpus: %lld articles generated, %zu inserted (rest merged by identity), "
         "%.1f%% syndicated copies\n",
-        static_cast<long long>(n), inserted, 100.0 * kSyndicatedShare);
+        static_cast<long long>(n), inserting.inserted, 100.0 * kSyndicatedShare);
     std::printf(
-        "insert: %.0f articles/s overall (wall clock, prepare on %u threads), %.0f/s over "
-        "the last tenth (batches of %lld); writer CPU %.0f us per article (%.0f/s if the writer "
-        "had a core to itself)\n",
+        "insert: %.0f articles/s overall (wall clock, prepare on %u threads), %.0f/s in save() "
+        "over the last tenth (batches of %lld); writer CPU %.0f us per article (%.0f/s if the "
+        "writer had a core to itself)\n",
         insert_per_s, options.producers, last_tenth_per_s, static_cast<long long>(kBatch),
-        1000.0 * insert_cpu_ms / static_cast<double>(n),
-        static_cast<double>(n) / (insert_cpu_ms / 1000.0));
-    std::printf("writer: waited %.0f us per article for the producer\n",
-                1000.0 * wait_ms / static_cast<double>(n));
+        per_article_us(inserting.writer_cpu_ms),
+        static_cast<double>(n) / (inserting.writer_cpu_ms / 1000.0));
+    std::printf("writer: waited %.0f us per article for the prepare threads\n",
+                per_article_us(inserting.wait_ms));
     std::printf(
         "producers: CPU %.0f us per article preparing, all threads (timed, concurrent with the "
-        "writer); "
-        "%.0f us generating (not timed, in chunks of %lld)\n",
-        1000.0 * prepare_cpu_ms / static_cast<double>(n),
-        1000.0 * generate_cpu_ms / static_cast<double>(n), static_cast<long long>(chunk));
+        "writer); %.0f us generating (not timed: %lld stops of the pipeline, chunks of %lld; "
+        "other threads' CPU while stopped %.1f us per article, counted in the insert time)\n",
+        per_article_us(inserting.prepare_cpu_ms), per_article_us(inserting.generate_cpu_ms),
+        static_cast<long long>(inserting.pauses), static_cast<long long>(chunk),
+        per_article_us(inserting.background_cpu_ms));
     if (options.search_index) {
         std::printf("search index: %zu articles in %.1f s, %.0f articles/s\n", indexed,
                     index_ms / 1000.0, static_cast<double>(indexed) / (index_ms / 1000.0));

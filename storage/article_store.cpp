@@ -2054,6 +2054,12 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& a
     return results;
 }
 
+void ArticleStore::wait_for_checkpoint() const {
+    if (impl_->checkpointer) {
+        impl_->checkpointer->wait_idle();
+    }
+}
+
 void ArticleStore::in_transaction(const std::function<void()>& work) {
     try {
         Transaction tx(impl_->db);

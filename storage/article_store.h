@@ -233,6 +233,12 @@ class ArticleStore {
     // written.
     std::size_t index_pending();
 
+    // Returns once the store's WAL checkpointer thread (a file database in WAL mode copies the WAL
+    // into the database file on a thread of its own, after commits of many pages) has no
+    // checkpoint running or requested; at once when there is none. For benchmarks, which stop
+    // their clock only when no work of the store is left running in the background.
+    void wait_for_checkpoint() const;
+
     // Conditional-GET state.
     std::optional<FetchState> fetch_state(std::string_view url) const;
     void remember_fetch(const FetchState& state);

@@ -308,6 +308,14 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int fr
 }
 
 void WalCheckpointer::run() {
+    struct Finished {  // however run() returns: wait_idle() no longer waits for this thread
+        WalCheckpointer& self;
+        ~Finished() {
+            const std::lock_guard lock(self.mutex_);
+            self.finished_ = true;
+            self.idle_.notify_all();
+        }
+    } finished{*this};
     sqlite3* raw = nullptr;
     if (sqlite3_open_v2(db_.path().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
         sqlite3_close_v2(raw);
@@ -324,11 +332,22 @@ void WalCheckpointer::run() {
             return;
         }
         requested_ = false;
+        running_ = true;
         lock.unlock();
         sqlite3_wal_checkpoint_v2(connection.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                   nullptr);
         lock.lock();
+        running_ = false;
+        if (!requested_) {
+            idle_.notify_all();
+        }
     }
+}
+
+void WalCheckpointer::wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock,
+               [&] { return !thread_.joinable() || finished_ || (!requested_ && !running_); });
 }
 
 }  // namespace baofeed::storage

@@ -173,6 +173,10 @@ class WalCheckpointer {
     WalCheckpointer(const WalCheckpointer&) = delete;
     WalCheckpointer& operator=(const WalCheckpointer&) = delete;
 
+    // Returns once no checkpoint is requested or running on the thread (at once if the thread
+    // never started). Any thread; a commit made meanwhile may request another.
+    void wait_idle();
+
   private:
     static int on_commit(void* self, sqlite3* db, const char* name, int frames);
     void run();
@@ -182,7 +186,10 @@ class WalCheckpointer {
     std::mutex mutex_;
     std::condition_variable wake_;
     bool requested_ = false;
+    bool running_ = false;  // a checkpoint is running on the thread
     bool stop_ = false;
+    bool finished_ = false;  // run() returned
+    std::condition_variable idle_;
     std::thread thread_;
 };
 

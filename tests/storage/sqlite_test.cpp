@@ -212,6 +212,22 @@ TEST_F(WalCheckpointerTest, ItsThreadCopiesTheWalIntoTheDatabaseFileAfterACommit
     EXPECT_TRUE(waits_for(before + 290 * 4096)) << file_size();
 }
 
+TEST_F(WalCheckpointerTest, WaitIdleReturnsOnceTheCheckpointACommitRequestedIsDone) {
+    WalCheckpointer checkpointer(db_, 100);
+    const std::uintmax_t before = file_size();
+    commit_pages(300);
+    checkpointer.wait_idle();
+    EXPECT_GE(file_size(), before + 290 * 4096);  // no waiting for the file here
+}
+
+TEST_F(WalCheckpointerTest, WaitIdleReturnsAtOnceWhenNoCheckpointWasEverRequested) {
+    WalCheckpointer checkpointer(db_, 1000);
+    const std::uintmax_t before = file_size();
+    commit_pages(50);
+    checkpointer.wait_idle();  // the thread never started: returns, does not hang
+    EXPECT_EQ(file_size(), before);
+}
+
 TEST_F(WalCheckpointerTest, CommitsOfFewerPagesThanTheThresholdLeaveTheWalAlone) {
     const WalCheckpointer checkpointer(db_, 1000);
     const std::uintmax_t before = file_size();

@@ -763,6 +763,7 @@ struct ArticleStore::Impl {
           any_frontier(db.prepare("SELECT EXISTS (SELECT 1 FROM frontier)")),
           any_tombstone(db.prepare("SELECT EXISTS (SELECT 1 FROM tombstones)")),
           data_version(db.prepare("PRAGMA data_version")),
+          page_count(db.prepare("PRAGMA page_count")),
           upsert_signature(
               db.prepare("INSERT INTO story_signatures (article_id, signature) VALUES (?1, ?2) "
                          "ON CONFLICT (article_id) DO UPDATE SET signature = excluded.signature")),
@@ -935,6 +936,7 @@ struct ArticleStore::Impl {
     void delete_lsh_rows(std::int64_t id, const BandHashes& bands, std::uint32_t bucket);
     void remove_story_key(std::int64_t id, std::uint32_t bucket);
     void begin_batch();
+    void size_page_cache();
     void key_unkeyed();
     void sign_unsigned();
     std::size_t index_pending();
@@ -986,6 +988,7 @@ struct ArticleStore::Impl {
     Statement any_frontier;
     Statement any_tombstone;
     Statement data_version;
+    Statement page_count;
     Statement upsert_signature;
     Statement delete_signature;
     Statement unsigned_batch;
@@ -1049,6 +1052,9 @@ struct ArticleStore::Impl {
     // against identity_keys. Read again by begin_batch() when another connection has written.
     std::optional<IdentityFilter> key_filter;
     std::int64_t key_filter_generation = -1;
+    // The page cache's limit (size_page_cache()), configure_connection's at first.
+    std::int64_t page_size = std::max<std::int64_t>(1, db.query_int("PRAGMA page_size"));
+    std::int64_t cache_bytes = kConnectionCacheBytes;
     // PRAGMA cache_spill as configured, and during a save() batch (in pages).
     std::int64_t default_spill = db.query_int("PRAGMA cache_spill");
     std::int64_t batch_spill =
@@ -1302,6 +1308,23 @@ std::int64_t ArticleStore::Impl::choose_cluster(const textkey::Signature& signat
     return first_id(cluster_of).value_or(self);
 }
 
+// Sets the page cache to 1/cache_share of the file (StoreOptions::cache_share), in whole MiB.
+void ArticleStore::Impl::size_page_cache() {
+    std::int64_t pages = 0;
+    {
+        ScopedReset guard(page_count);
+        pages = first_id(page_count).value_or(0);
+    }
+    const std::int64_t wanted =
+        std::clamp(pages * page_size / std::max<std::int64_t>(1, options.cache_share),
+                   kConnectionCacheBytes, std::max(kConnectionCacheBytes, options.max_cache_bytes));
+    const std::int64_t rounded = wanted / (1 << 20) * (1 << 20);  // whole MiB: rarely set
+    if (rounded != cache_bytes) {
+        db.exec("PRAGMA cache_size = -" + std::to_string(rounded / 1024));
+        cache_bytes = rounded;
+    }
+}
+
 void ArticleStore::Impl::begin_batch() {
     {
         // Another connection's commit may have changed story_lsh under the cache.
@@ -1318,6 +1341,7 @@ void ArticleStore::Impl::begin_batch() {
     if (recent_keys >= options.identity_merge_rows) {
         merge_identity_keys();
     }
+    size_page_cache();
     {
         ScopedReset guard(next_id);
         next_free_id = first_id(next_id).value_or(1);
@@ -1990,6 +2014,11 @@ int ArticleStore::latest_schema_version() {
 
 int ArticleStore::schema_version() const {
     return user_version(impl_->db);
+}
+
+std::int64_t ArticleStore::page_cache_bytes() const {
+    const std::int64_t size = impl_->db.query_int("PRAGMA cache_size");
+    return size < 0 ? -size * 1024 : size * impl_->page_size;
 }
 
 PreparedArticle ArticleStore::prepare(Article article) {

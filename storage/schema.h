@@ -2,6 +2,7 @@
 // PRAGMA user_version. Internal to storage/.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -24,9 +25,13 @@ std::span<const Migration> migrations();
 // The version the program's migrations lead to.
 int latest_version();
 
+// The page cache of a connection, as configure_connection sets it.
+inline constexpr std::int64_t kConnectionCacheBytes = std::int64_t{4} << 20;
+
 // Settings that do not persist in the file and must be set on every connection:
 // busy_timeout=10000 ms, foreign_keys=ON, journal_mode=WAL (persistent, but set every time so a
-// new file gets it), synchronous=NORMAL; and for speed cache_size=4 MiB, no memory map,
+// new file gets it), synchronous=NORMAL; and for speed cache_size=kConnectionCacheBytes (a store
+// that saves grows its own: StoreOptions::cache_share), no memory map,
 // wal_autocheckpoint=4000 pages (ArticleStore moves the checkpoints to a thread of its own).
 // Throws StorageError when WAL cannot be enabled on a
 // file (":memory:" databases keep their in-memory journal).

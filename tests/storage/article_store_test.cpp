@@ -1,8 +1,10 @@
 #include "storage/article_store.h"
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -821,6 +823,45 @@ TEST(ArticleStore, TwoStoresOnTwoThreadsWriteConcurrentlyWithoutErrorsOrLostWrit
     ArticleStore check(path);
     EXPECT_EQ(check.list(std::nullopt, 0).size(), 2U * kPerThread);
     EXPECT_EQ(check.list("baodanang", 0).size(), 2U * kPerThread);
+}
+
+// Articles of `bytes` of HTML that zstd cannot shrink much (6 random bits per byte).
+std::vector<Article> bulky_articles(int first, int count, std::size_t bytes) {
+    static constexpr std::string_view kAlphabet =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+    std::uint64_t state = 0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(first + 1);
+    std::vector<Article> out;
+    for (int i = first; i < first + count; ++i) {
+        Article a = make_article("https://baodanang.vn/bulky-" + std::to_string(i) + ".html");
+        a.html.reserve(bytes);
+        while (a.html.size() < bytes) {
+            state ^= state << 13U;
+            state ^= state >> 7U;
+            state ^= state << 17U;
+            a.html += kAlphabet[state % kAlphabet.size()];
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+TEST(ArticleStorePageCache, GrowsWithTheFileItSavesToUpToItsLimit) {
+    TempDir dir;
+    const std::string path = dir.file("cache.db");
+    const StoreOptions options{.cache_share = 1, .max_cache_bytes = std::int64_t{8} << 20};
+    ArticleStore store(path, options);
+    EXPECT_EQ(store.page_cache_bytes(), std::int64_t{4} << 20);  // configure_connection's
+    store.save(bulky_articles(0, 200, 40'000), at(1));           // ~6 MB of file
+    store.save(bulky_articles(200, 1, 40'000), at(2));           // sized at the batch's start
+    EXPECT_GT(store.page_cache_bytes(), std::int64_t{5} << 20);
+    EXPECT_LT(store.page_cache_bytes(), std::int64_t{8} << 20);
+    store.save(bulky_articles(201, 200, 40'000), at(3));
+    store.save(bulky_articles(401, 1, 40'000), at(4));
+    EXPECT_EQ(store.page_cache_bytes(), std::int64_t{8} << 20);
+
+    ArticleStore by_default(path);  // 1/128 of ~12 MB: under the 4 MiB floor
+    by_default.save(bulky_articles(402, 1, 40'000), at(5));
+    EXPECT_EQ(by_default.page_cache_bytes(), std::int64_t{4} << 20);
 }
 
 }  // namespace

@@ -363,6 +363,7 @@ class InsertPipeline {
         double prepare_cpu_ms = 0;     // all prepare threads, in ArticleStore::prepare
         double generate_cpu_ms = 0;    // off the clock
         double background_cpu_ms = 0;  // other threads' CPU while the clock was stopped
+        double process_cpu_ms = 0;     // all threads with the clock running, + background_cpu_ms
         double last_tenth_ms = 0;      // save() of the batches of the last tenth
         std::int64_t last_tenth = 0;   // articles in those batches
         std::int64_t pauses = 0;
@@ -387,6 +388,7 @@ class InsertPipeline {
         std::int64_t saved = 0;
         auto segment_start = Clock::now();
         double segment_cpu = cpu_ms();
+        double segment_process_cpu = process_cpu_ms();
         try {
             for (std::int64_t b = 0; b < batches; ++b) {
                 std::vector<PreparedArticle> batch;
@@ -407,6 +409,7 @@ class InsertPipeline {
                         lock.unlock();
                         result.insert_ms += ms_since(segment_start);
                         result.writer_cpu_ms += cpu_ms() - segment_cpu;
+                        result.process_cpu_ms += process_cpu_ms() - segment_process_cpu;
                         const double process_start = process_cpu_ms();
                         const double own_start = cpu_ms();
                         generate(result);
@@ -418,6 +421,7 @@ class InsertPipeline {
                         producer_cv_.notify_all();
                         segment_start = Clock::now();
                         segment_cpu = cpu_ms();
+                        segment_process_cpu = process_cpu_ms();
                     }
                     if (error_) {
                         break;
@@ -453,6 +457,7 @@ class InsertPipeline {
         }
         result.insert_ms += ms_since(segment_start) + result.background_cpu_ms;
         result.writer_cpu_ms += cpu_ms() - segment_cpu;
+        result.process_cpu_ms += process_cpu_ms() - segment_process_cpu + result.background_cpu_ms;
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
@@ -796,6 +801,14 @@ int run(const Options& options) {
         per_article_us(inserting.prepare_cpu_ms), per_article_us(inserting.generate_cpu_ms),
         static_cast<long long>(inserting.pauses), static_cast<long long>(chunk),
         per_article_us(inserting.background_cpu_ms));
+    const double all_us = per_article_us(inserting.process_cpu_ms);
+    const double cores = std::max(1U, std::thread::hardware_concurrency());
+    std::printf(
+        "cpu: %.0f us per article in all threads (writer %.0f, prepare %.0f, the rest %.0f: the "
+        "WAL checkpointer, the pipeline); %.0f%% of %.0f cores' time\n",
+        all_us, per_article_us(inserting.writer_cpu_ms), per_article_us(inserting.prepare_cpu_ms),
+        all_us - per_article_us(inserting.writer_cpu_ms) - per_article_us(inserting.prepare_cpu_ms),
+        100.0 * inserting.process_cpu_ms / (cores * inserting.insert_ms), cores);
     if (options.search_index) {
         std::printf("search index: %zu articles in %.1f s, %.0f articles/s\n", indexed,
                     index_ms / 1000.0, static_cast<double>(indexed) / (index_ms / 1000.0));

@@ -124,9 +124,9 @@ struct StoreOptions {
     // The page cache of the connection that saves grows with the database file: at each save()
     // batch it is set to 1/cache_share of the file (with 8 KiB pages, about every interior page of
     // the B-trees, which a random insert or lookup reads on its way down), at least
-    // configure_connection's 4 MiB and at most max_cache_bytes. A file of 512 MiB or less keeps
-    // 4 MiB; a million benchmark articles (4.2 GB) get 32 MiB, which read 9% of the writer's time
-    // from the OS's cache before.
+    // configure_connection's 4 MiB and at most max_cache_bytes, in whole MiB. A file of 640 MiB
+    // or less keeps 4 MiB; a million benchmark articles (4.2 GB) get 32 MiB (with 4 MiB, the
+    // writer spent 9% of its time reading pages from the OS's cache).
     std::int64_t cache_share = 128;
     std::int64_t max_cache_bytes = std::int64_t{32} << 20;
 };

@@ -341,7 +341,7 @@ void remove_db(const std::string& path) {
 // The corpus is generated off the clock, by the writer, in chunks: when fewer than a chunk of
 // generated articles is left for the prepare threads, the writer stops the pipeline between two
 // of its batches (each prepare thread finishes the article it holds, then waits), stops the clock,
-// stops the clock, generates the next chunk and starts both again. The batches already prepared
+// generates the next chunk and starts both again. The batches already prepared
 // stay queued, so the pipeline never drains, as in a crawl, where pages keep coming.
 //
 // The store's WAL checkpointer thread goes on while the clock is stopped (waiting for it to finish
@@ -351,7 +351,7 @@ void remove_db(const std::string& path) {
 // it. After the last batch, the clock runs until the checkpointer is done
 // (ArticleStore::wait_for_checkpoint).
 //
-// Prepare threads run at most `ahead` batches ahead of the batch the writer is saving.
+// Prepare threads run at most kAhead batches ahead of the batch the writer is saving.
 class InsertPipeline {
   public:
     struct Result {

@@ -262,13 +262,13 @@ class Corpus {
     std::int64_t total_hint_ = 1;
 };
 
-// CPU time of this thread, in milliseconds: the machine may be shared, and wall-clock rates
-// then measure the neighbours too.
 std::uint32_t signature_sink = 0;  // printed, so the timed signatures are not optimised out
 
-double cpu_ms() {
+// CPU time of this thread (or of `clock`'s subject), in milliseconds: the machine may be shared,
+// and wall-clock rates then measure the neighbours too.
+double cpu_ms(clockid_t clock = CLOCK_THREAD_CPUTIME_ID) {
     timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    clock_gettime(clock, &t);
     return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
@@ -479,11 +479,8 @@ class InsertPipeline {
         std::size_t left = 0;  // articles not prepared yet
     };
 
-    static double process_cpu_ms() {
-        timespec t{};
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-        return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_nsec) / 1e6;
-    }
+    // CPU time of all threads of the process, in milliseconds.
+    static double process_cpu_ms() { return cpu_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
     // Under mutex_: the prepare threads would soon run out of articles.
     bool needs_chunk() const {

@@ -1,30 +1,8 @@
 #include "app/work_pool.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <sys/resource.h>
-#include <unistd.h>
+#include "core/thread_priority.h"
 
 namespace baofeed::app {
-
-namespace {
-
-// Raises the calling thread's nice value by `increment` (PRIO_PROCESS with a thread id applies to
-// that thread alone on Linux). Best effort: a failure leaves the thread as it was.
-void lower_priority(int increment) {
-    if (increment <= 0) {
-        return;
-    }
-    const auto self = static_cast<id_t>(::gettid());
-    errno = 0;
-    const int current = ::getpriority(PRIO_PROCESS, self);
-    if (errno != 0) {
-        return;
-    }
-    ::setpriority(PRIO_PROCESS, self, std::min(19, current + increment));
-}
-
-}  // namespace
 
 WorkPool::WorkPool(unsigned threads, int nice_increment) {
     threads_.reserve(threads);
@@ -53,7 +31,7 @@ void WorkPool::submit(std::function<void()> job) {
 }
 
 void WorkPool::work(int nice_increment) {
-    lower_priority(nice_increment);
+    lower_thread_priority(nice_increment);
     for (;;) {
         std::function<void()> job;
         {

@@ -32,7 +32,6 @@
 // where Z is the slower of the two "latest 50" figures.
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -51,11 +50,11 @@
 #include <sys/resource.h>
 #include <thread>
 #include <time.h>
-#include <unistd.h>
 #include <vector>
 
 #include "bench/vietnamese_words.h"
 #include "core/textkey.h"
+#include "core/thread_priority.h"
 #include "storage/article_store.h"
 
 namespace {
@@ -73,17 +72,6 @@ using Clock = std::chrono::steady_clock;
 // The prepare threads run at nice +10, as the crawler's parse pool does (app/pipeline.cpp,
 // kParseNice): the writer, the serial stage, gets a core whenever it has a batch.
 constexpr int kPrepareNice = 10;
-
-// Raises the calling thread's nice value by `increment` (Linux: per thread), as
-// app/work_pool.cpp does for the parse pool. Best effort.
-void lower_priority(int increment) {
-    const auto self = static_cast<id_t>(::gettid());
-    errno = 0;
-    const int current = ::getpriority(PRIO_PROCESS, self);
-    if (errno == 0 && current < 19) {
-        ::setpriority(PRIO_PROCESS, self, std::min(19, current + increment));
-    }
-}
 
 constexpr std::array<std::string_view, 20> kSites = {
     "baobackan",     "baothainguyen", "baocaobang",   "baolangson",  "baohagiang",
@@ -507,7 +495,7 @@ class InsertPipeline {
     }
 
     void produce() {
-        lower_priority(kPrepareNice);
+        baofeed::lower_thread_priority(kPrepareNice);
         // This thread's CPU in all: it waits (blocked, no CPU) whenever it is not preparing, and
         // reading a thread's CPU clock per article would cost a system call each time.
         const double start = cpu_ms();

@@ -1052,13 +1052,13 @@ struct ArticleStore::Impl {
     // against identity_keys. Read again by begin_batch() when another connection has written.
     std::optional<IdentityFilter> key_filter;
     std::int64_t key_filter_generation = -1;
-    // The page cache's limit (size_page_cache()), configure_connection's at first.
+    // The file's page size; the page cache's limit (size_page_cache()), configure_connection's
+    // at first.
     std::int64_t page_size = std::max<std::int64_t>(1, db.query_int("PRAGMA page_size"));
     std::int64_t cache_bytes = kConnectionCacheBytes;
     // PRAGMA cache_spill as configured, and during a save() batch (in pages).
     std::int64_t default_spill = db.query_int("PRAGMA cache_spill");
-    std::int64_t batch_spill =
-        kBatchCacheBytes / std::max<std::int64_t>(1, db.query_int("PRAGMA page_size"));
+    std::int64_t batch_spill = kBatchCacheBytes / page_size;
     std::vector<std::int64_t> candidate_ids;  // reused by similar()
     std::vector<std::size_t> claimed_urls;    // reused by save_one()
     // Reading raw pages: the decompression context and the dictionaries read (by id; a

@@ -31,6 +31,18 @@ ZSTD_CCtx* thread_cctx() {
     return cctx.get();
 }
 
+// A buffer of at least `size` bytes, this thread's own, reused by every call (its contents are
+// not kept): compressing into a buffer of ZSTD_compressBound() bytes, then copying the frame out,
+// spares a zero-filled allocation of that size per call, which the frame would also have kept as
+// its capacity (the size of the text, where the frame is a quarter of it).
+char* thread_scratch(std::size_t size) {
+    thread_local std::string scratch;
+    if (scratch.size() < size) {
+        scratch.resize(size);
+    }
+    return scratch.data();
+}
+
 ZSTD_DCtx* thread_dctx() {
     thread_local const std::unique_ptr<ZSTD_DCtx, DctxFree> dctx(ZSTD_createDCtx());
     return dctx.get();
@@ -183,7 +195,8 @@ void content_hash_function(sqlite3_context* ctx, int argc, sqlite3_value** argv)
 }  // namespace
 
 std::string pack_content(std::string_view body_json, std::string_view html) {
-    std::string content;
+    thread_local std::string content;  // reused: only its capacity is kept between calls
+    content.clear();
     content.reserve(body_json.size() + html.size() + 11);
     content.push_back(kFormat);
     append_varint(content, body_json.size());
@@ -202,18 +215,17 @@ std::string compress_frame(std::string_view text, const ZSTD_CDict* dictionary,
     if (cctx == nullptr) {
         throw StorageError(storage_message("", "zstd: no compression context", what));
     }
-    std::string out(ZSTD_compressBound(text.size()), '\0');
+    const std::size_t bound = ZSTD_compressBound(text.size());
+    char* out = thread_scratch(bound);
     const std::size_t size =
         dictionary == nullptr
-            ? ZSTD_compressCCtx(cctx, out.data(), out.size(), text.data(), text.size(), kLevel)
-            : ZSTD_compress_usingCDict(cctx, out.data(), out.size(), text.data(), text.size(),
-                                       dictionary);
+            ? ZSTD_compressCCtx(cctx, out, bound, text.data(), text.size(), kLevel)
+            : ZSTD_compress_usingCDict(cctx, out, bound, text.data(), text.size(), dictionary);
     if (ZSTD_isError(size) != 0U) {
         throw StorageError(storage_message(
             "", std::string("zstd compress failed: ") + ZSTD_getErrorName(size), what));
     }
-    out.resize(size);
-    return out;
+    return std::string(out, size);
 }
 
 std::optional<std::string> decompress_frame(std::string_view frame) {

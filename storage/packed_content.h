@@ -23,13 +23,15 @@ struct UnpackedContent {
     std::string html;
 };
 
-// The frame of (body_json, html). Pure and thread-safe (one zstd context per thread, reused).
-// Throws StorageError if zstd fails.
+// The frame of (body_json, html), its capacity its size. Pure and thread-safe (one zstd context
+// and two buffers per thread, reused: they keep the size of the largest text compressed on the
+// thread). Throws StorageError if zstd fails.
 std::string pack_content(std::string_view body_json, std::string_view html);
 
 // `text` as one zstd frame, level 1, with its content size in the header, compressed with the
 // calling thread's context (creating a context per call costs more than compressing a short
-// text). Pure and thread-safe. Throws StorageError naming `what` if zstd fails.
+// text) into the thread's buffer, then copied out: the frame's capacity is its size. Pure and
+// thread-safe. Throws StorageError naming `what` if zstd fails.
 std::string compress_frame(std::string_view text, std::string_view what);
 
 // The same, compressed against `dictionary` (a digested zstd dictionary, e.g. a raw-content one

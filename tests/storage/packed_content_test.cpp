@@ -51,6 +51,26 @@ TEST(PackedContent, IsOneZstdFrameMuchSmallerThanRepetitiveText) {
     EXPECT_LT(packed.size() * 10, body.size() * 2);
 }
 
+// Queued batches and raw pages hold frames until the writer saves them: a frame must not keep
+// the room its compression needed at worst (the size of the text and more) as its capacity.
+TEST(PackedContent, AFrameHoldsNoMoreMemoryThanItsOwnBytes) {
+    std::string body = "[";
+    for (int i = 0; i < 300; ++i) {
+        body += "\"Đoạn " + std::to_string(i) + ": tỉnh Bắc Kạn tăng cường tuần tra rừng.\",";
+    }
+    body.back() = ']';
+    const std::string html = "<p>" + body + "</p>";
+    const std::string packed = pack_content(body, html);
+    EXPECT_LT(packed.capacity(), packed.size() + 32);
+    EXPECT_LT(packed.capacity() * 4, body.size() + html.size());
+    const std::string frame = compress_frame(html, "test");
+    EXPECT_LT(frame.capacity(), frame.size() + 32);
+    // The buffers each thread reuses leave no trace from one call to the next.
+    expect_round_trip(body, html);
+    expect_round_trip("[\"ngắn\"]", "<p>ngắn</p>");
+    EXPECT_EQ(decompress_frame(compress_frame("một", "test")), std::optional<std::string>("một"));
+}
+
 TEST(PackedContent, AnythingButAFrameItWroteIsRejectedNotMisread) {
     const std::string packed = pack_content("[\"Đoạn một.\"]", "<p>Đoạn một.</p>");
     EXPECT_FALSE(unpack_content("").has_value());

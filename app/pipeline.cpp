@@ -130,12 +130,6 @@ struct PageMeta {
 
 struct PageResult {
     parsers::Extraction extraction;
-    // A single-page article (the first page, naming no further page), finished
-    // (finished_article) and prepared for the store by the thread that parsed it: that thread
-    // allocated its text, and freeing memory into another thread's malloc arena while that
-    // thread allocates costs both (store-bench: 19,100 articles/s at 300k prepared by any
-    // thread, 23,000 by the one that allocated them). extraction.article is then empty.
-    std::optional<storage::PreparedArticle> prepared;
     // The decoded page, compressed for the store against its site's dictionary (its url, page
     // number and canonical URL are filled in on the fetcher's thread); none when raw pages are
     // not kept.
@@ -153,7 +147,6 @@ struct PendingArticle {
     std::string first_final_url;
     PageMeta first;
     parsers::Extraction extraction;
-    std::optional<storage::PreparedArticle> prepared;  // PageResult::prepared of the first page
     std::vector<std::string> remaining_pages;
     std::vector<std::string> visited_pages;
     std::size_t pages = 0;  // pages extracted so far
@@ -175,54 +168,6 @@ struct SaveJob {
     std::vector<SavedArticle> saved;
     std::vector<storage::SaveResult> results;
 };
-
-// The record of an extracted article: `article` (from the page(s) that `owner` served) with its
-// site, canonical URL, site-declared ID key and every URL seen for it. The canonical URL is the
-// page's own rel=canonical/og:url (`declared_canonical`) when it points into the serving site,
-// else the normalised `first_final_url` (the first page's URL after redirects); alias hosts are
-// folded to the site's home host. urls: the canonical URL, then `seen_urls` (distinct, in
-// order). Pure: any thread.
-Article finished_article(Article article, const config::SiteConfig& owner,
-                         const std::string& declared_canonical, const std::string& first_final_url,
-                         const std::vector<std::string>& seen_urls) {
-    std::string chosen;
-    if (!declared_canonical.empty()) {
-        std::string host = url::host(declared_canonical);
-        if (host == url::host(first_final_url) || contains(owner.hosts(), host)) {
-            if (auto c = url::canonical(declared_canonical)) {
-                chosen = *c;
-            }
-        }
-    }
-    if (chosen.empty()) {
-        chosen = url::canonical(first_final_url).value_or(first_final_url);
-    }
-    article.site = owner.name;
-    article.canonical_url = owner.primary_host_url(chosen);
-    article.id_key = owner.id_key(article.canonical_url);
-    if (article.id_key.empty()) {
-        article.id_key = owner.id_key(first_final_url);
-    }
-    article.urls.clear();
-    article.urls.push_back(article.canonical_url);
-    for (const auto& u : seen_urls) {
-        add_unique(article.urls, u);
-    }
-    return article;
-}
-
-// The URLs of an article's first page: as discovered (`link`), as asked for, every redirect
-// hop, after redirects; distinct, in that order.
-std::vector<std::string> first_page_urls(const std::string& link, const PageMeta& meta) {
-    std::vector<std::string> urls;
-    add_unique(urls, link);
-    add_unique(urls, meta.url);
-    for (const auto& hop : meta.redirects) {
-        add_unique(urls, hop);
-    }
-    add_unique(urls, meta.final_url);
-    return urls;
-}
 
 class Crawl {
   public:
@@ -1065,21 +1010,11 @@ class Crawl {
         std::string final_url = r.final_url;
         storage::RawPageCompressor* compressor = raw_compressor_.get();  // null: not kept
         std::string site_name = config_.sites[p->owner].name;
-        // The first page's URLs, for an article that turns out to have no further page: the
-        // parse thread then finishes and prepares it (PageResult::prepared).
-        const config::SiteConfig* owner = first_page ? &config_.sites[p->owner] : nullptr;
-        std::vector<std::string> urls =
-            first_page ? first_page_urls(p->link, meta) : std::vector<std::string>();
         std::function<PageResult()> work = [body, content_type, final_url, rules, compressor,
-                                            site_name, owner, urls = std::move(urls)]() {
+                                            site_name]() {
             PageResult out;
             std::string html = charset::to_utf8_moved(std::move(*body), content_type);
             out.extraction = parsers::extract_article(html, final_url, *rules);
-            if (out.extraction.ok && owner != nullptr && out.extraction.next_pages.empty()) {
-                out.prepared = storage::ArticleStore::prepare(
-                    finished_article(std::move(out.extraction.article), *owner,
-                                     out.extraction.declared_canonical, final_url, urls));
-            }
             if (out.extraction.ok && compressor != nullptr) {
                 storage::RawPage raw;
                 raw.site = site_name;
@@ -1116,14 +1051,16 @@ class Crawl {
             p->raw.push_back(std::move(*page.raw));
         }
         if (first_page) {
-            for (const auto& u : first_page_urls(p->link, meta)) {
-                add_unique(p->seen_urls, u);
+            add_unique(p->seen_urls, p->link);
+            add_unique(p->seen_urls, meta.url);
+            for (const auto& hop : meta.redirects) {
+                add_unique(p->seen_urls, hop);
             }
+            add_unique(p->seen_urls, meta.final_url);
             p->first_final_url = meta.final_url;
             p->first = meta;
             p->remaining_pages = page.extraction.next_pages;
             p->extraction = std::move(page.extraction);
-            p->prepared = std::move(page.prepared);
         } else {
             add_unique(p->seen_urls, meta.url);  // further pages of a split article
             add_unique(p->seen_urls, meta.final_url);
@@ -1155,22 +1092,45 @@ class Crawl {
         problem(p.site, u, why);
     }
 
-    // Every page of `p` is extracted: its record goes to the next batch, prepared for the store
-    // on a parse thread (already, for a single-page article: PageResult::prepared).
-    void finish_article(PendingArticle& p) {
-        std::optional<Article> article;
-        if (!p.prepared) {
-            article =
-                finished_article(std::move(p.extraction.article), config_.sites[p.owner],
-                                 p.extraction.declared_canonical, p.first_final_url, p.seen_urls);
+    // The record key: the page's own rel=canonical/og:url when it points into the serving
+    // site, else the normalised final URL; alias hosts folded to the site's home host.
+    std::string canonical_for(const PendingArticle& p) const {
+        const config::SiteConfig& owner = config_.sites[p.owner];
+        const auto& declared = p.extraction.declared_canonical;
+        std::string chosen;
+        if (!declared.empty()) {
+            std::string host = url::host(declared);
+            if (host == url::host(p.first_final_url) || contains(owner.hosts(), host)) {
+                if (auto c = url::canonical(declared)) {
+                    chosen = *c;
+                }
+            }
         }
-        const std::string& canonical_url =
-            p.prepared ? p.prepared->article.canonical_url : article->canonical_url;
+        if (chosen.empty()) {
+            chosen = url::canonical(p.first_final_url).value_or(p.first_final_url);
+        }
+        return owner.primary_host_url(chosen);
+    }
+
+    void finish_article(PendingArticle& p) {
+        const config::SiteConfig& owner = config_.sites[p.owner];
+        Article article = std::move(p.extraction.article);
+        article.site = owner.name;
+        article.canonical_url = canonical_for(p);
+        article.id_key = owner.id_key(article.canonical_url);
+        if (article.id_key.empty()) {
+            article.id_key = owner.id_key(p.first_final_url);
+        }
+        article.urls.clear();
+        article.urls.push_back(article.canonical_url);
+        for (const auto& u : p.seen_urls) {
+            add_unique(article.urls, u);
+        }
         if (!p.run_key.empty()) {
-            finished_by_key_[p.run_key] = canonical_url;
+            finished_by_key_[p.run_key] = article.canonical_url;
         }
         for (auto& raw : p.raw) {
-            raw.page.canonical_url = canonical_url;
+            raw.page.canonical_url = article.canonical_url;
         }
         if (p.revisit) {
             ++sites_[p.site].report.revisited;
@@ -1182,28 +1142,19 @@ class Crawl {
         saved->raw = std::move(p.raw);
         saved->first = std::move(p.first);
         saved->revisit = p.revisit;
-        if (p.prepared) {
-            saved->prepared = std::move(*p.prepared);
-            add_to_batch(std::move(*saved));
-            return;
-        }
         // The store's share of the work (keys, story signature, JSON) on a parse thread too.
         std::function<storage::PreparedArticle()> work =
-            [article = std::make_shared<Article>(std::move(*article))]() mutable {
+            [article = std::make_shared<Article>(std::move(article))]() mutable {
                 return storage::ArticleStore::prepare(std::move(*article));
             };
         offload<storage::PreparedArticle>(std::move(work),
                                           [this, saved](storage::PreparedArticle prepared) {
                                               saved->prepared = std::move(prepared);
-                                              add_to_batch(std::move(*saved));
+                                              batch_.push_back(std::move(*saved));
+                                              if (batch_.size() >= kSaveBatch) {
+                                                  flush();
+                                              }
                                           });
-    }
-
-    void add_to_batch(SavedArticle saved) {
-        batch_.push_back(std::move(saved));
-        if (batch_.size() >= kSaveBatch) {
-            flush();
-        }
     }
 
     // Saves the articles of every site batched so far, with their raw pages, in one go: on the

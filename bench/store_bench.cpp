@@ -1,7 +1,7 @@
 // bench_store: the storage benchmark of issue 5 on a synthetic corpus of Vietnamese articles.
 //
 //   bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P]
-//               [--no-search-index]
+//               [--no-search-index] [--copy]
 //
 // Generates N articles deterministically (20 sites; titles, leads and 5-20 paragraphs drawn from
 // a Zipf-weighted syllable vocabulary of news Vietnamese; dates over two years; sanitized HTML,
@@ -9,15 +9,14 @@
 // site: new headline and dateline prefix, a paragraph cut or added), then measures through the
 // public ArticleStore API:
 //   - insert with dedup + clustering, as the crawler does it: P persistent threads (default: one
-//     per core, at nice +10, as the crawler's parse pool) each take the next article when free,
-//     copy it (the crawler's parse thread prepares the article it allocated) and run
-//     ArticleStore::prepare() on it (signature, JSON columns, hashes, the zstd frame of body and
-//     html) while this thread save()s the prepared articles in batches of B (default 1000; one
-//     transaction each), in order. insert_per_s is articles / wall time of that phase; the
-//     writer's CPU time per article is given too. Article generation is not timed: the pipeline is
-//     stopped, without draining it, to generate the next chunk of 2,500 and free the articles
-//     copied since the last stop (InsertPipeline below; at most two chunks wait, ~80 MB of peak
-//     memory, and the originals of about one more);
+//     per core, at nice +10, as the crawler's parse pool) each take the next article when free
+//     (with --copy: and copy it, see InsertPipeline) and run ArticleStore::prepare() on it
+//     (signature, JSON columns, hashes, the zstd frame of body and html) while this thread
+//     save()s the prepared articles in batches of B (default 1000; one transaction each), in
+//     order. insert_per_s is articles / wall time of that phase; the writer's CPU time per article
+//     is given too. Article generation is not timed: the pipeline is stopped, without draining
+//     it, to generate the next chunk of 2,500 (InsertPipeline below; at most two chunks wait,
+//     ~80 MB of peak memory; with --copy, the originals of about one more);
 //   - the search index: index_pending() once after the insert phase (the crawler calls it at
 //     the end of a run), reported on the line "search index: N articles in S s, X articles/s";
 //     --no-search-index skips it (quick runs of the other figures: the file is then smaller);
@@ -307,6 +306,7 @@ struct Options {
     std::int64_t batch = 1000;
     unsigned producers = std::max(1U, std::thread::hardware_concurrency());
     bool search_index = true;
+    bool copy = false;
 };
 
 Options parse(int argc, char** argv) {
@@ -317,6 +317,8 @@ Options parse(int argc, char** argv) {
             options.db = argv[++i];
         } else if (arg == "--no-search-index") {
             options.search_index = false;
+        } else if (arg == "--copy") {
+            options.copy = true;
         } else if (arg == "--keep") {
             options.keep = true;
         } else if (arg == "--batch" && i + 1 < argc) {
@@ -334,7 +336,7 @@ Options parse(int argc, char** argv) {
     if (options.n <= 0 || options.batch <= 0 || options.producers == 0) {
         throw std::invalid_argument(
             "usage: bench_store N [--db PATH] [--keep] [--seed S] [--batch B] [--producers P] "
-            "[--no-search-index]");
+            "[--no-search-index] [--copy]");
     }
     if (options.db.empty()) {
         const char* tmp = std::getenv("TMPDIR");
@@ -359,7 +361,7 @@ void remove_db(const std::string& path) {
 // generated articles is left for the prepare threads, the writer stops the pipeline between two
 // of its batches, even with batches ready (each prepare thread finishes the article it holds,
 // then waits), stops the clock, generates the next chunk, frees the originals of the articles
-// copied since the last stop, and starts both again. The batches already prepared
+// copied since the last stop (--copy), and starts both again. The batches already prepared
 // stay queued, so the pipeline never drains, as in a crawl, where pages keep coming.
 //
 // The store's WAL checkpointer thread goes on while the clock is stopped (waiting for it to finish
@@ -369,16 +371,18 @@ void remove_db(const std::string& path) {
 // it. After the last batch, the clock runs until the checkpointer is done
 // (ArticleStore::wait_for_checkpoint).
 //
-// A prepare thread copies the article it takes before preparing it, on the clock. In the crawler,
-// the parse thread that has just extracted an article prepares it (app/pipeline.cpp,
-// PageResult::prepared): its text is in the thread's cache, and prepare() frees body and html
-// into the thread's own malloc arena. Here the writer generated it, up to two chunks earlier:
-// freeing its text on a prepare thread takes the writer's arena lock against the writer, and
-// the prepare threads contend for each other's arenas when the corpus is generated on them.
-// Side by side at 300k: generated by the writer 19,700 articles/s; by the prepare threads and
-// prepared by whichever is free 19,100; by the prepare threads, each preparing its own (no
-// contention, but the text long out of the cache) 19,500; copied first 23,000. The writer frees
-// the originals at the next stop, off the clock.
+// Where an article's text was allocated, and how recently, weighs on prepare(), which frees body
+// and html into the malloc arena of the thread that allocated them (taking its lock while that
+// thread allocates). In the crawler, a parse thread extracts the article and whichever parse
+// thread is free prepares it, a few pages later. Here the writer generated it, up to two chunks
+// earlier, and the prepare threads free its text into the writer's arena. With --copy, a
+// prepare thread first copies the article, on the clock, and prepares the copy: the flow of a
+// crawler whose parse thread would prepare the article it has just extracted (tried in
+// 65d6c18: the crawl benchmark was 6% slower, reverted); the writer frees the originals at the
+// next stop, off the clock. Side by side at 300k: generated by the writer 19,700 articles/s
+// (the default); generated by the prepare threads and prepared by whichever is free 19,100; by
+// the prepare threads, each preparing its own (text long out of the cache) 19,500; --copy
+// 23,000.
 //
 // Prepare threads run at most kAhead batches ahead of the batch the writer is saving.
 class InsertPipeline {
@@ -404,12 +408,13 @@ class InsertPipeline {
     };
 
     InsertPipeline(const Corpus& corpus, std::int64_t n, std::int64_t batch, unsigned producers,
-                   std::int64_t chunk)
+                   std::int64_t chunk, bool copy)
         : corpus_(corpus),
           n_(n),
           batch_(batch),
           producers_(std::max(1U, producers)),
-          chunk_(chunk) {}
+          chunk_(chunk),
+          copy_(copy) {}
 
     Result run(ArticleStore& store, Timestamp now) {
         Result result;
@@ -589,10 +594,14 @@ class InsertPipeline {
                     b.articles.resize(b.left);
                 }
             }
-            Article own = article;  // allocated by this thread, as the crawler's (see above)
             PreparedArticle prepared;
             try {
-                prepared = ArticleStore::prepare(std::move(own));
+                if (copy_) {
+                    Article own = article;  // allocated by this thread (see above)
+                    prepared = ArticleStore::prepare(std::move(own));
+                } else {
+                    prepared = ArticleStore::prepare(std::move(article));
+                }
             } catch (...) {
                 std::lock_guard lock(mutex_);
                 if (!error_) {
@@ -604,7 +613,9 @@ class InsertPipeline {
                 break;
             }
             std::lock_guard lock(mutex_);
-            copied_.push_back(std::move(article));
+            if (copy_) {
+                copied_.push_back(std::move(article));
+            }
             Batch& b = in_progress_[index / batch_];
             b.articles[static_cast<std::size_t>(index % batch_)] = std::move(prepared);
             --b.left;
@@ -634,6 +645,7 @@ class InsertPipeline {
     const std::int64_t batch_;
     const unsigned producers_;
     const std::int64_t chunk_;
+    const bool copy_;
 
     std::mutex mutex_;
     std::condition_variable producer_cv_;
@@ -801,7 +813,7 @@ int run(const Options& options) {
     std::size_t indexed = 0;
     {
         ArticleStore store(options.db);
-        InsertPipeline pipeline(corpus, n, kBatch, options.producers, chunk);
+        InsertPipeline pipeline(corpus, n, kBatch, options.producers, chunk, options.copy);
         inserting = pipeline.run(store, now);
 
         // The search index, filled after the insert phase as the crawler does at the end of a

@@ -536,10 +536,10 @@ class InsertPipeline {
         return generated_ < n_ && static_cast<std::int64_t>(pending_.size()) < chunk_;
     }
 
-    // Frees the articles the prepare threads copied since the last call (this thread allocated
-    // them) and appends the next chunk of the corpus to pending_. The prepare threads are waiting
-    // (or not started): pending_ is only read and written under mutex_, and the chunk is built
-    // outside.
+    // Frees the articles the prepare threads copied since the last call (--copy; this thread
+    // allocated them) and appends the next chunk of the corpus to pending_. The prepare threads are
+    // waiting (or not started): pending_ is only read and written under mutex_, and the chunk is
+    // built outside.
     void generate(Result& result) {
         const double start = cpu_ms();
         std::vector<Article> copied;

@@ -10,6 +10,7 @@
 
 #include "app/commands.h"
 #include "app/extract_command.h"
+#include "core/allocator.h"
 
 namespace {
 
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
                        "configuration file (default: $BAOFEED_CONFIG or ./baofeed.toml)");
     cli.add_flag("-v,--verbose", verbosity, "say more: -v per-site summary, -vv every page");
     cli.add_flag("-q,--quiet", quiet, "errors only");
+    cli.set_version_flag(
+        "-V,--version",
+        [] { return "baofeed " BAOFEED_VERSION " (" + baofeed::allocator_name() + ")"; },
+        "print the version and the malloc in use, and exit");
 
     auto* run =
         cli.add_subcommand("run", "crawl every site once, store new articles, write the feeds");

@@ -10,7 +10,7 @@ packages=(
   # libraries
   libcurl4-openssl-dev libgumbo-dev libboost-dev libxml2-dev libsqlite3-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libutf8proc-dev
-  libxxhash-dev libgtest-dev nlohmann-json3-dev zlib1g-dev libzstd-dev
+  libxxhash-dev libgtest-dev nlohmann-json3-dev zlib1g-dev libzstd-dev libjemalloc-dev
   # run time and tests: TLS roots, feed checkers, the fixture server
   ca-certificates libxml2-utils python3 python3-feedparser
   # fuzzing (libFuzzer needs clang) and the extraction benchmark's reference extractor

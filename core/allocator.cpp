@@ -1,0 +1,38 @@
+#include "core/allocator.h"
+
+#include <cstddef>
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BAOFEED_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BAOFEED_ASAN 1
+#endif
+
+namespace baofeed {
+
+std::string allocator_name() {
+#if defined(BAOFEED_ASAN)
+    return "AddressSanitizer malloc";
+#endif
+    // jemalloc's introspection entry point; looked up rather than declared so that core/ builds
+    // and runs with either allocator.
+    using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+    if (void* symbol = dlsym(RTLD_DEFAULT, "mallctl")) {
+        const auto mallctl = reinterpret_cast<Mallctl>(symbol);
+        const char* version = nullptr;
+        std::size_t size = sizeof(version);
+        if (mallctl("version", static_cast<void*>(&version), &size, nullptr, 0) == 0 &&
+            version != nullptr) {
+            return std::string("jemalloc ") + version;
+        }
+        return "jemalloc";
+    }
+    return std::string("glibc ") + gnu_get_libc_version() + " malloc";
+}
+
+}  // namespace baofeed

@@ -542,10 +542,6 @@ Database& open_and_migrate(Database& db) {
 // Articles added to the search index per transaction by index_pending().
 constexpr int kIndexChunk = 50'000;
 
-// WAL frames (pages) after which a commit has the WAL checkpointed: configure_connection's
-// wal_autocheckpoint, done by a WalCheckpointer thread instead of the writer.
-constexpr int kCheckpointPages = 4000;
-
 struct Candidate {
     std::int64_t id = 0;
     double similarity = 0;
@@ -876,7 +872,7 @@ struct ArticleStore::Impl {
         key_unkeyed();
         sign_unsigned();
         if (db.query_text("PRAGMA journal_mode") == "wal") {
-            checkpointer = std::make_unique<WalCheckpointer>(db, kCheckpointPages);
+            checkpointer = std::make_unique<WalCheckpointer>(db, kWalCheckpointPages);
         }
     }
     ~Impl() { checkpointer.reset(); }

@@ -31,7 +31,7 @@ TEST(SchemaConnection, FileConnectionsUseWalForeignKeysNormalSyncAndABusyTimeout
     EXPECT_EQ(db.query_int("PRAGMA synchronous"), 1);  // NORMAL
     EXPECT_EQ(db.query_int("PRAGMA busy_timeout"), 10000);
     EXPECT_EQ(db.query_int("PRAGMA cache_size"), -4096);
-    EXPECT_EQ(db.query_int("PRAGMA wal_autocheckpoint"), 4000);
+    EXPECT_EQ(db.query_int("PRAGMA wal_autocheckpoint"), 16000);
     EXPECT_EQ(db.query_int("PRAGMA mmap_size"), 0);
 }
 

@@ -10,7 +10,9 @@
 // to the same thread, without a lock. A thread keeps at most 1 MiB of each class and 8 MiB in
 // all; the rest goes back to malloc. Blocks freed by another thread join that thread's cache.
 // Larger blocks go straight to malloc. It also turns SQLite's memory statistics off (a global
-// mutex per allocation; baofeed does not read them).
+// mutex per allocation; baofeed does not read them). The programs run on jemalloc
+// (BAOFEED_ALLOCATOR), whose own thread caches took most of that cost away; in front of it this
+// cache still saves the writer ~2 us of its ~36 an article at a million articles.
 #pragma once
 
 #include <cstddef>

@@ -199,6 +199,75 @@ TEST(StoryClusters, ABusyWeekGivesTheSameClustersAsAQuietOne) {
     EXPECT_EQ(store.cluster(cluster_of(store, "https://x.vn/7-49"), 0).size(), 1U);
 }
 
+// save() inserts a batch's story_lsh rows in key order when the batch ends; the articles of
+// the batch must still find each other, and the rows must be those of each article's last text.
+TEST(StoryClusters, CopiesSavedInOneBatchJoinTheFirstCopysCluster) {
+    TempDir dir;
+    const std::string path = dir.file("one-batch.db");
+    {
+        // A week busy enough that a store opened afterwards asks the file for candidates
+        // (story_lsh) instead of loading the week into memory at its first lookups.
+        ArticleStore earlier(path);
+        std::vector<Article> fillers;
+        for (int i = 0; i < 100; ++i) {
+            Article a = forest_fire_story();
+            a.canonical_url = "https://x.vn/filler-" + std::to_string(i);
+            a.urls = {a.canonical_url};
+            a.body = {"Tin số " + std::to_string(i) + " về xã " + std::to_string(i * 7919 % 1000) +
+                          " và mùa màng năm " + std::to_string(1900 + i) + ", con số " +
+                          std::to_string(i * 104729 % 100000) + ".",
+                      "Ông " + std::to_string(i * 31) + " nói nhiều người đã tham gia."};
+            fillers.push_back(a);
+        }
+        earlier.save(fillers, at(1));
+    }
+    ArticleStore store(path);
+    store.save({wire_copy(0), wire_copy(1), wire_copy(2), forest_fire_story()}, at(2));
+    const std::int64_t wire = cluster_of(store, wire_copy(0).canonical_url);
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url), wire);
+    EXPECT_EQ(cluster_of(store, wire_copy(2).canonical_url), wire);
+    EXPECT_NE(cluster_of(store, forest_fire_story().canonical_url), wire);
+}
+
+TEST(NearDuplicates, AnArticleRewrittenLaterInTheSameBatchKeepsOnlyTheRowsOfItsNewText) {
+    TempDir dir;
+    const std::string path = dir.file("rewritten.db");
+    ArticleStore store(path);
+    const Article article = forest_fire_story();
+    Article rewritten = wire_copy(0);
+    rewritten.canonical_url = article.canonical_url;
+    rewritten.urls = article.urls;
+    rewritten.site = article.site;
+    const std::vector<SaveResult> results = store.save({article, rewritten}, at(1));
+    ASSERT_EQ(results.size(), 2U);
+    EXPECT_EQ(results[0], SaveResult::inserted);
+    EXPECT_EQ(results[1], SaveResult::updated);
+
+    Article other_text = article;
+    other_text.canonical_url = "https://baobackan.vn/lookup.html";
+    EXPECT_TRUE(store.near_duplicates(other_text, 0).empty());
+    EXPECT_EQ(store.near_duplicates(wire_copy(1), 0),
+              std::vector<std::string>{article.canonical_url});
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), textkey::kBands);
+}
+
+TEST(NearDuplicates, ARolledBackBatchLeavesNoIndexRowsBehindForTheNextBatch) {
+    TempDir dir;
+    const std::string path = dir.file("rolled-back.db");
+    ArticleStore store(path);
+    store.save({forest_fire_story()}, at(1));
+    EXPECT_THROW(store.save({wire_copy(0), make_article("")}, at(2)), std::invalid_argument);
+    store.save({wire_copy(1)}, at(3));
+
+    Database check(path);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh"), 2 * textkey::kBands);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_lsh WHERE (key & 4294967295) NOT IN "
+                              "(SELECT article_id FROM story_signatures)"),
+              0);
+    EXPECT_EQ(check.query_int("SELECT count(*) FROM story_signatures"), 2);
+}
+
 TEST(NearDuplicates, FindsTheOtherCopiesMostSimilarFirstButNotTheArticleItself) {
     ArticleStore store(":memory:");
     store.save({wire_copy(0), wire_copy(1), wire_copy(2), forest_fire_story()}, at(1));

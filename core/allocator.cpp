@@ -18,7 +18,7 @@ namespace baofeed {
 std::string allocator_name() {
 #if defined(BAOFEED_ASAN)
     return "AddressSanitizer malloc";
-#endif
+#else
     // jemalloc's introspection entry point; looked up rather than declared so that core/ builds
     // and runs with either allocator.
     using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
@@ -33,6 +33,7 @@ std::string allocator_name() {
         return "jemalloc";
     }
     return std::string("glibc ") + gnu_get_libc_version() + " malloc";
+#endif
 }
 
 }  // namespace baofeed

@@ -4,15 +4,6 @@
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BAOFEED_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BAOFEED_ASAN 1
-#endif
-
 namespace baofeed {
 
 std::string allocator_name() {

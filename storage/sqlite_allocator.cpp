@@ -11,14 +11,7 @@
 
 #include <sqlite3.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BAOFEED_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BAOFEED_ASAN 1
-#endif
+#include "core/allocator.h"  // BAOFEED_ASAN
 
 namespace baofeed::storage {
 

@@ -15,7 +15,7 @@ using ::testing::StartsWith;
 // test links baofeed_allocator as every program of the build does.
 TEST(Allocator, TheProgramsOfABuildRunOnTheAllocatorItWasConfiguredWith) {
     const std::string name = baofeed::allocator_name();
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(BAOFEED_ASAN)
     EXPECT_EQ(name, "AddressSanitizer malloc");
 #else
     if (std::string_view(BAOFEED_ALLOCATOR_EXPECTED) == "jemalloc") {

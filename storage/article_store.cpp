@@ -1076,9 +1076,10 @@ struct ArticleStore::Impl {
     // The story_lsh keys store_story_key() computed during a save() batch, not inserted yet
     // (defer_lsh_rows): flush_lsh_rows() inserts them in key order before the batch commits, so
     // that consecutive inserts descend to the same B-tree pages. Each article has kBands keys
-    // spread over its week's range of the table; inserted as they came, they were a third of
-    // the writer's time. Flushed too before any statement reads or deletes story_lsh rows
-    // (sql_candidates, load, delete_lsh_rows); dropped by forget_caches() after a rollback.
+    // spread over its week's range of the table; inserted as they came, they and the signature
+    // row took a third of the writer's time. Flushed too before any statement reads or deletes
+    // story_lsh rows (sql_candidates, load, delete_lsh_rows); dropped by forget_caches() after a
+    // rollback.
     bool defer_lsh_rows = false;
     std::vector<std::int64_t> pending_lsh_rows;
     // Last: stopped before the statements and the connection go.

@@ -2126,9 +2126,9 @@ std::vector<SaveResult> ArticleStore::save(const std::vector<PreparedArticle>& a
     return results;
 }
 
-void ArticleStore::wait_for_checkpoint() const {
+void ArticleStore::checkpoint() {
     if (impl_->checkpointer) {
-        impl_->checkpointer->wait_idle();
+        impl_->checkpointer->checkpoint_now();
     }
 }
 

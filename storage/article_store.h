@@ -245,11 +245,13 @@ class ArticleStore {
     // written.
     std::size_t index_pending();
 
-    // Returns once the store's WAL checkpointer thread (a file database in WAL mode copies the WAL
-    // into the database file on a thread of its own, after commits of many pages) has no
-    // checkpoint running or requested; at once when there is none. For benchmarks, which stop
-    // their clock only when no work of the store is left running in the background.
-    void wait_for_checkpoint() const;
+    // Copies the WAL into the database file now, on the store's checkpointer thread, and returns
+    // once that thread has no checkpoint running or requested; at once for a store without a WAL
+    // (":memory:"). A file database in WAL mode otherwise does so after commits of many pages
+    // (kWalCheckpointPages, storage/schema.h), and SQLite when the last connection closes. For
+    // benchmarks, which stop their clock only once no work of the store is left, the copy of
+    // the last commits included. Not inside in_transaction().
+    void checkpoint();
 
     // Conditional-GET state.
     std::optional<FetchState> fetch_state(std::string_view url) const;

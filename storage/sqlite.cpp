@@ -285,26 +285,40 @@ WalCheckpointer::~WalCheckpointer() {
     sqlite3_wal_autocheckpoint(db_.handle(), pages_);
 }
 
+bool WalCheckpointer::request() {
+    {
+        std::lock_guard lock(mutex_);
+        requested_ = true;
+        if (!thread_.joinable()) {
+            try {
+                thread_ = std::thread(&WalCheckpointer::run, this);
+            } catch (...) {  // no thread: the caller checkpoints itself
+            }
+        }
+    }
+    wake_.notify_one();
+    return thread_.joinable();
+}
+
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int frames) {
     auto* checkpointer = static_cast<WalCheckpointer*>(self);
     if (frames < checkpointer->pages_) {
         return SQLITE_OK;
     }
-    {
-        std::lock_guard lock(checkpointer->mutex_);
-        checkpointer->requested_ = true;
-        if (!checkpointer->thread_.joinable()) {
-            try {
-                checkpointer->thread_ = std::thread(&WalCheckpointer::run, checkpointer);
-            } catch (...) {  // no thread: the backstop below still checkpoints
-            }
-        }
-    }
-    checkpointer->wake_.notify_one();
-    if (frames >= 8 * checkpointer->pages_ || !checkpointer->thread_.joinable()) {
+    const bool threaded = checkpointer->request();
+    if (frames >= 8 * checkpointer->pages_ || !threaded) {
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     return SQLITE_OK;
+}
+
+void WalCheckpointer::checkpoint_now() {
+    if (!request()) {
+        sqlite3_wal_checkpoint_v2(db_.handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+        return;
+    }
+    wait_idle();
 }
 
 void WalCheckpointer::run() {

@@ -177,8 +177,15 @@ class WalCheckpointer {
     // never started). Any thread; a commit made meanwhile may request another.
     void wait_idle();
 
+    // Checkpoints the WAL now, however few frames it holds: on the thread (started if need be),
+    // returning once no checkpoint is requested or running there; on the calling thread when no
+    // thread can be started. Called by the thread that uses `db`, outside a transaction.
+    void checkpoint_now();
+
   private:
     static int on_commit(void* self, sqlite3* db, const char* name, int frames);
+    // Asks the thread for a checkpoint, starting it if need be. False when it cannot be started.
+    bool request();
     void run();
 
     Database& db_;

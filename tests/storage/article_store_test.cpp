@@ -1,6 +1,7 @@
 #include "storage/article_store.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -843,6 +844,18 @@ std::vector<Article> bulky_articles(int first, int count, std::size_t bytes) {
         out.push_back(std::move(a));
     }
     return out;
+}
+
+TEST(ArticleStore, CheckpointCopiesTheWalIntoTheDatabaseFileBeforeItReturns) {
+    TempDir dir;
+    const std::string path = dir.file("baofeed.db");
+    ArticleStore store(path);
+    store.save(bulky_articles(0, 20, 40'000),
+               at(1));  // far fewer pages than a checkpoint waits for
+    const std::uintmax_t before = std::filesystem::file_size(path);
+    store.checkpoint();
+    EXPECT_GT(std::filesystem::file_size(path), before + 200'000);
+    ArticleStore(":memory:").checkpoint();  // no WAL: nothing to do, returns
 }
 
 TEST(ArticleStorePageCache, GrowsWithTheFileItSavesToUpToItsLimit) {

@@ -228,6 +228,17 @@ TEST_F(WalCheckpointerTest, WaitIdleReturnsAtOnceWhenNoCheckpointWasEverRequeste
     EXPECT_EQ(file_size(), before);
 }
 
+TEST_F(WalCheckpointerTest, CheckpointNowCopiesAWalShorterThanTheThresholdBeforeReturning) {
+    WalCheckpointer checkpointer(db_, 1000);
+    const std::uintmax_t before = file_size();
+    commit_pages(50);
+    checkpointer.checkpoint_now();
+    EXPECT_GE(file_size(), before + 45 * 4096);  // no waiting for the file here
+    commit_pages(50);                            // and again, on the thread the first call started
+    checkpointer.checkpoint_now();
+    EXPECT_GE(file_size(), before + 95 * 4096);
+}
+
 TEST_F(WalCheckpointerTest, CommitsOfFewerPagesThanTheThresholdLeaveTheWalAlone) {
     const WalCheckpointer checkpointer(db_, 1000);
     const std::uintmax_t before = file_size();

@@ -229,6 +229,33 @@ TEST(StoryClusters, CopiesSavedInOneBatchJoinTheFirstCopysCluster) {
     EXPECT_NE(cluster_of(store, forest_fire_story().canonical_url), wire);
 }
 
+TEST(StoryClusters, AWeekLoadedIntoMemoryDuringABatchHoldsTheArticlesSavedEarlierInIt) {
+    TempDir dir;
+    const std::string path = dir.file("loaded-mid-batch.db");
+    {
+        // 20 other stories in the wire copies' week: a new store asks the file for the first
+        // copy's candidates, and loads the week at the second copy's lookup (2 x 16 >= 20).
+        ArticleStore earlier(path);
+        std::vector<Article> fillers;
+        for (int i = 0; i < 20; ++i) {
+            Article a = forest_fire_story();
+            a.canonical_url = "https://x.vn/week-" + std::to_string(i);
+            a.urls = {a.canonical_url};
+            a.published = wire_copy(0).published;
+            a.body = {"Tin số " + std::to_string(i) + " về xã " + std::to_string(i * 7919 % 1000) +
+                          " và mùa màng năm " + std::to_string(1900 + i) + ", con số " +
+                          std::to_string(i * 104729 % 100000) + ".",
+                      "Ông " + std::to_string(i * 31) + " nói nhiều người đã tham gia."};
+            fillers.push_back(a);
+        }
+        earlier.save(fillers, at(1));
+    }
+    ArticleStore store(path);
+    store.save({wire_copy(0), wire_copy(1)}, at(2));
+    EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url),
+              cluster_of(store, wire_copy(0).canonical_url));
+}
+
 TEST(NearDuplicates, AnArticleRewrittenLaterInTheSameBatchKeepsOnlyTheRowsOfItsNewText) {
     TempDir dir;
     const std::string path = dir.file("rewritten.db");

@@ -1,4 +1,5 @@
 // Story clusters across sites, near-duplicate lookup and full-text search.
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -199,28 +200,32 @@ TEST(StoryClusters, ABusyWeekGivesTheSameClustersAsAQuietOne) {
     EXPECT_EQ(store.cluster(cluster_of(store, "https://x.vn/7-49"), 0).size(), 1U);
 }
 
+// `count` short stories published at `published`, none a near-duplicate of another or of the
+// sample stories (https://x.vn/other-0, -1, ...).
+std::vector<Article> other_stories(int count, std::optional<Timestamp> published) {
+    std::vector<Article> stories;
+    for (int i = 0; i < count; ++i) {
+        Article a = forest_fire_story();
+        a.canonical_url = "https://x.vn/other-" + std::to_string(i);
+        a.urls = {a.canonical_url};
+        a.published = published;
+        a.body = {"Tin số " + std::to_string(i) + " về xã " + std::to_string(i * 7919 % 1000) +
+                      " và mùa màng năm " + std::to_string(1900 + i) + ", con số " +
+                      std::to_string(i * 104729 % 100000) + ".",
+                  "Ông " + std::to_string(i * 31) + " nói nhiều người đã tham gia."};
+        stories.push_back(a);
+    }
+    return stories;
+}
+
 // save() inserts a batch's story_lsh rows in key order when the batch ends; the articles of
 // the batch must still find each other, and the rows must be those of each article's last text.
 TEST(StoryClusters, CopiesSavedInOneBatchJoinTheFirstCopysCluster) {
     TempDir dir;
     const std::string path = dir.file("one-batch.db");
-    {
-        // A week busy enough that a store opened afterwards asks the file for candidates
-        // (story_lsh) instead of loading the week into memory at its first lookups.
-        ArticleStore earlier(path);
-        std::vector<Article> fillers;
-        for (int i = 0; i < 100; ++i) {
-            Article a = forest_fire_story();
-            a.canonical_url = "https://x.vn/filler-" + std::to_string(i);
-            a.urls = {a.canonical_url};
-            a.body = {"Tin số " + std::to_string(i) + " về xã " + std::to_string(i * 7919 % 1000) +
-                          " và mùa màng năm " + std::to_string(1900 + i) + ", con số " +
-                          std::to_string(i * 104729 % 100000) + ".",
-                      "Ông " + std::to_string(i * 31) + " nói nhiều người đã tham gia."};
-            fillers.push_back(a);
-        }
-        earlier.save(fillers, at(1));
-    }
+    // A week busy enough that a store opened afterwards asks the file for candidates
+    // (story_lsh) instead of loading the week into memory at its first lookups.
+    ArticleStore(path).save(other_stories(100, forest_fire_story().published), at(1));
     ArticleStore store(path);
     store.save({wire_copy(0), wire_copy(1), wire_copy(2), forest_fire_story()}, at(2));
     const std::int64_t wire = cluster_of(store, wire_copy(0).canonical_url);
@@ -232,24 +237,9 @@ TEST(StoryClusters, CopiesSavedInOneBatchJoinTheFirstCopysCluster) {
 TEST(StoryClusters, AWeekLoadedIntoMemoryDuringABatchHoldsTheArticlesSavedEarlierInIt) {
     TempDir dir;
     const std::string path = dir.file("loaded-mid-batch.db");
-    {
-        // 20 other stories in the wire copies' week: a new store asks the file for the first
-        // copy's candidates, and loads the week at the second copy's lookup (2 x 16 >= 20).
-        ArticleStore earlier(path);
-        std::vector<Article> fillers;
-        for (int i = 0; i < 20; ++i) {
-            Article a = forest_fire_story();
-            a.canonical_url = "https://x.vn/week-" + std::to_string(i);
-            a.urls = {a.canonical_url};
-            a.published = wire_copy(0).published;
-            a.body = {"Tin số " + std::to_string(i) + " về xã " + std::to_string(i * 7919 % 1000) +
-                          " và mùa màng năm " + std::to_string(1900 + i) + ", con số " +
-                          std::to_string(i * 104729 % 100000) + ".",
-                      "Ông " + std::to_string(i * 31) + " nói nhiều người đã tham gia."};
-            fillers.push_back(a);
-        }
-        earlier.save(fillers, at(1));
-    }
+    // 20 other stories in the wire copies' week: a new store asks the file for the first copy's
+    // candidates, and loads the week at the second copy's lookup (2 x 16 >= 20).
+    ArticleStore(path).save(other_stories(20, wire_copy(0).published), at(1));
     ArticleStore store(path);
     store.save({wire_copy(0), wire_copy(1)}, at(2));
     EXPECT_EQ(cluster_of(store, wire_copy(1).canonical_url),
